@@ -1,0 +1,20 @@
+//! Shared pieces of the ruptime suite, the Rust port of the `ruptime`/`ruptimed`
+//! programs of *Advanced Programming in the UNIX Environment*, chapter 16.
+//!
+//! - [`duration`]: seconds on the command line and in messages.
+//! - [`mode`]: the three ways of speaking the protocol (`stream`, `fork`, `dgram`).
+//! - [`resolve`]: the `ruptime` service and its port, host names and `HOST:PORT` specs.
+//! - [`connect`]: `connect_retry`, the original's exponential backoff, bounded by a deadline.
+//! - [`oserror`]: OS errors in the words users read.
+//! - [`server`]: `initserver`, a bound (and for streams, listening) socket.
+//! - [`timeout`]: SIGALRM-style timeouts around one blocking call.
+//! - [`logging`]: the `log` backend: syslog for the daemon, stderr in the foreground.
+
+pub mod connect;
+pub mod duration;
+pub mod logging;
+pub mod mode;
+pub mod oserror;
+pub mod resolve;
+pub mod server;
+pub mod timeout;

@@ -1,0 +1,171 @@
+//! The `log` backend: syslog for a daemon, stderr in the foreground.
+//!
+//! The originals call `openlog` in `daemonize` and `syslog(LOG_ERR, ...)`
+//! everywhere. Here the `log` macros are used everywhere and the backend is
+//! chosen once at start: syslog (facility daemon, the program's name as ident,
+//! with the pid) to `/dev/log` or to a socket the caller names, else stderr.
+//! [`Logger::reopen`] reconnects to syslog, e.g. after syslogd restarted.
+
+use std::fmt;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use log::{Level, LevelFilter, Log, Metadata, Record};
+use syslog::{Facility, Formatter3164, LoggerBackend};
+
+/// Where log lines go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Standard error, one line per message: `ident: message`.
+    Stderr,
+    /// The system's syslog socket (`/dev/log`); stderr when there is none.
+    Syslog,
+    /// A syslog datagram socket at this path (tests read real syslog lines from it).
+    SyslogAt(PathBuf),
+}
+
+/// Why logging could not be set up.
+#[derive(Debug)]
+pub enum LoggingError {
+    /// The syslog socket the caller named cannot be reached.
+    Syslog(PathBuf, String),
+    /// A logger was already installed in this process.
+    AlreadySet,
+}
+
+impl fmt::Display for LoggingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoggingError::Syslog(path, reason) => {
+                write!(f, "cannot log to {}: {reason}", path.display())
+            }
+            LoggingError::AlreadySet => f.write_str("a logger is already installed"),
+        }
+    }
+}
+
+impl std::error::Error for LoggingError {}
+
+type Syslog = syslog::Logger<LoggerBackend, Formatter3164>;
+
+enum Backend {
+    Stderr,
+    Syslog(Syslog),
+}
+
+/// The installed logger.
+pub struct Logger {
+    ident: &'static str,
+    target: Target,
+    backend: Mutex<Backend>,
+}
+
+/// Installs the logger for `target` at level info, and returns it.
+///
+/// Call it after daemonizing: syslog lines carry the pid read here.
+/// [`Target::Syslog`] without a `/dev/log` falls back to stderr, and
+/// [`Logger::is_syslog`] then says so.
+///
+/// # Errors
+/// [`LoggingError::Syslog`] when [`Target::SyslogAt`] cannot be reached;
+/// [`LoggingError::AlreadySet`] on a second call.
+pub fn init(ident: &'static str, target: Target) -> Result<&'static Logger, LoggingError> {
+    let backend = open(ident, &target)?;
+    let logger: &'static Logger = Box::leak(Box::new(Logger {
+        ident,
+        target,
+        backend: Mutex::new(backend),
+    }));
+    log::set_logger(logger).map_err(|_| LoggingError::AlreadySet)?;
+    log::set_max_level(LevelFilter::Info);
+    Ok(logger)
+}
+
+fn open(ident: &'static str, target: &Target) -> Result<Backend, LoggingError> {
+    let formatter = Formatter3164 {
+        facility: Facility::LOG_DAEMON,
+        hostname: None,
+        process: ident.to_owned(),
+        pid: std::process::id(),
+    };
+    match target {
+        Target::Stderr => Ok(Backend::Stderr),
+        Target::Syslog => Ok(syslog::unix(formatter).map_or(Backend::Stderr, Backend::Syslog)),
+        Target::SyslogAt(path) => syslog::unix_custom(formatter, path)
+            .map(Backend::Syslog)
+            .map_err(|e| LoggingError::Syslog(path.clone(), source_text(&e))),
+    }
+}
+
+/// The innermost cause of a syslog error, e.g. "No such file or directory".
+fn source_text(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut inner = error;
+    while let Some(next) = inner.source() {
+        inner = next;
+    }
+    inner.to_string()
+}
+
+impl fmt::Debug for Logger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Logger")
+            .field("ident", &self.ident)
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Logger {
+    /// Whether lines go to syslog (not stderr).
+    pub fn is_syslog(&self) -> bool {
+        matches!(*self.lock(), Backend::Syslog(_))
+    }
+
+    /// Reconnects to the syslog socket, keeping the old connection if that fails.
+    ///
+    /// # Errors
+    /// The reason the socket cannot be reached.
+    pub fn reopen(&self) -> Result<(), LoggingError> {
+        let fresh = open(self.ident, &self.target)?;
+        *self.lock() = fresh;
+        Ok(())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Backend> {
+        self.backend.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Log for Logger {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        metadata.level() <= log::max_level()
+    }
+
+    fn log(&self, record: &Record<'_>) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        let message = record.args();
+        let sent = match &mut *self.lock() {
+            Backend::Syslog(syslog) => match record.level() {
+                Level::Error => syslog.err(message),
+                Level::Warn => syslog.warning(message),
+                Level::Info => syslog.info(message),
+                Level::Debug | Level::Trace => syslog.debug(message),
+            }
+            .is_ok(),
+            Backend::Stderr => false,
+        };
+        if !sent {
+            let label = match record.level() {
+                Level::Error => "error: ",
+                Level::Warn => "warning: ",
+                Level::Info | Level::Debug | Level::Trace => "",
+            };
+            let _ = writeln!(io::stderr().lock(), "{}: {label}{message}", self.ident);
+        }
+    }
+
+    fn flush(&self) {}
+}

@@ -1,0 +1,47 @@
+//! The stream client (APUE figure 16.14): connect, read until EOF.
+//!
+//! `connect_retry` tries every address of the host in order, and every wait
+//! ends by the run's deadline (the original could wait 127 s per address, or
+//! forever on a server that accepts and never writes). The reply is capped at
+//! [`MAX_REPLY`](super::MAX_REPLY).
+
+use std::io::{self, Read};
+use std::net::TcpStream;
+
+use ruptime_common::connect::connect_retry;
+use ruptime_common::timeout::Alarm;
+
+use super::{MAX_REPLY, Options, Outcome, QueryError};
+use crate::target::Target;
+
+/// Asks `target` over TCP.
+pub(super) fn ask(target: &Target, options: &Options) -> Outcome {
+    let addrs = target.addresses(options.family)?;
+    let stream =
+        connect_retry(&addrs, options.deadline, &options.backoff).map_err(|e| match e.kind() {
+            io::ErrorKind::TimedOut => QueryError::NoReply(options.timeout),
+            _ => QueryError::Connect(e),
+        })?;
+    read_reply(stream, options)
+}
+
+/// Reads until EOF, under a SIGALRM deadline.
+fn read_reply(mut stream: TcpStream, options: &Options) -> Outcome {
+    let timed_out = |e: io::Error| match e.kind() {
+        io::ErrorKind::TimedOut => QueryError::NoReply(options.timeout),
+        _ => QueryError::Receive(e),
+    };
+    let alarm = Alarm::arm(options.deadline).map_err(timed_out)?;
+    let mut reply = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        let n = alarm.run(|| stream.read(&mut buf)).map_err(timed_out)?;
+        if n == 0 {
+            return Ok(reply);
+        }
+        if reply.len() + n > MAX_REPLY {
+            return Err(QueryError::TooLong);
+        }
+        reply.extend_from_slice(&buf[..n]);
+    }
+}

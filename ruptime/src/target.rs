@@ -1,0 +1,106 @@
+//! A host to ask, as named on the command line, and its addresses.
+
+use std::net::SocketAddr;
+
+use ruptime_common::resolve::{self, Proto, ResolveError};
+
+/// Which address families to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// IPv4 and IPv6, in the resolver's order.
+    Any,
+    /// IPv4 only (`-4`).
+    V4,
+    /// IPv6 only (`-6`).
+    V6,
+}
+
+impl Family {
+    fn admits(self, addr: &SocketAddr) -> bool {
+        match self {
+            Family::Any => true,
+            Family::V4 => addr.is_ipv4(),
+            Family::V6 => addr.is_ipv6(),
+        }
+    }
+}
+
+/// A host to ask.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// The host as the user wrote it, for output.
+    pub name: String,
+    endpoint: Result<(String, u16), ResolveError>,
+}
+
+impl Target {
+    /// Reads `HOST`, `HOST:PORT`, `[V6ADDR]:PORT` ...; `port` when none is given.
+    /// A spec that cannot be read is kept, to be reported as this host's failure.
+    pub fn new(spec: &str, port: u16, proto: Proto) -> Target {
+        let endpoint = resolve::split_host_port(spec).and_then(|(host, own)| {
+            let port = own.map_or(Ok(port), |p| resolve::port(p, proto))?;
+            Ok((host.to_owned(), port))
+        });
+        Target {
+            name: spec.to_owned(),
+            endpoint,
+        }
+    }
+
+    /// The host's addresses of `family`, in the resolver's order.
+    ///
+    /// # Errors
+    /// The spec could not be read, the name does not resolve, or it has no
+    /// address of `family`.
+    pub fn addresses(&self, family: Family) -> Result<Vec<SocketAddr>, ResolveError> {
+        let (host, port) = self.endpoint.clone()?;
+        let addrs: Vec<SocketAddr> = resolve::resolve(&host, port)?
+            .into_iter()
+            .filter(|a| family.admits(a))
+            .collect();
+        if addrs.is_empty() {
+            return Err(ResolveError::NoAddress);
+        }
+        Ok(addrs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_and_own_ports() {
+        let plain = Target::new("127.0.0.1", 4000, Proto::Tcp);
+        assert_eq!(
+            plain.addresses(Family::Any).unwrap(),
+            ["127.0.0.1:4000".parse().unwrap()]
+        );
+        let own = Target::new("[::1]:4711", 4000, Proto::Udp);
+        assert_eq!(
+            own.addresses(Family::V6).unwrap(),
+            ["[::1]:4711".parse().unwrap()]
+        );
+        assert_eq!(own.name, "[::1]:4711");
+    }
+
+    #[test]
+    fn family_filters_addresses() {
+        let v4 = Target::new("127.0.0.1", 4000, Proto::Tcp);
+        assert_eq!(v4.addresses(Family::V6), Err(ResolveError::NoAddress));
+    }
+
+    #[test]
+    fn bad_specs_fail_as_the_host_s_error() {
+        let bad = Target::new("host:", 4000, Proto::Tcp);
+        assert_eq!(
+            bad.addresses(Family::Any),
+            Err(ResolveError::BadSpec("host:".into()))
+        );
+        let unknown = Target::new("host:nosuchservice", 4000, Proto::Tcp);
+        assert!(matches!(
+            unknown.addresses(Family::Any),
+            Err(ResolveError::UnknownService { .. })
+        ));
+    }
+}

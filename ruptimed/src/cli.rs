@@ -1,0 +1,53 @@
+//! The command line of `ruptimed`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use ruptime_common::duration::parse_seconds;
+use ruptime_common::mode::Mode;
+
+/// Serve this host's uptime to `ruptime` clients.
+///
+/// Without --foreground it detaches (fork, setsid, chdir /) and logs to
+/// syslog; it binds first, so an address in use is reported on the terminal.
+#[derive(Debug, Parser)]
+#[command(name = "ruptimed", version)]
+pub struct Cli {
+    /// How requests are served
+    #[arg(short, long, value_enum, default_value_t = Mode::Stream)]
+    pub mode: Mode,
+
+    /// Address to listen on: an IP address or a host name, optionally with :PORT;
+    /// repeat for several [default: every IPv4 and IPv6 address]
+    #[arg(short, long = "listen", value_name = "ADDR")]
+    pub listen: Vec<String>,
+
+    /// Port number or service name; 0 picks a free port
+    /// [default: the ruptime service in /etc/services, else 4000]
+    #[arg(short, long, value_name = "PORT|SERVICE")]
+    pub port: Option<String>,
+
+    /// Stay in the foreground, log to stderr, and print each address once listening
+    #[arg(short, long)]
+    pub foreground: bool,
+
+    /// Write the daemon's pid to this file (locked while it runs; removed at exit)
+    #[arg(long, value_name = "PATH")]
+    pub pid_file: Option<PathBuf>,
+
+    /// Send syslog datagrams to this Unix socket instead of /dev/log, also in the foreground
+    #[arg(long, value_name = "PATH")]
+    pub syslog_socket: Option<PathBuf>,
+
+    /// In fork mode, the most children serving at once; further connections
+    /// wait in the listen backlog
+    #[arg(long, value_name = "N", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..=65536))]
+    pub max_children: u32,
+
+    /// Longest time one request may take, in seconds: a child or a command is
+    /// killed after it
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_seconds)]
+    pub request_timeout: Duration,
+}

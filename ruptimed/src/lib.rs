@@ -1,0 +1,128 @@
+//! `ruptimed`, the daemon of the ruptime suite: it answers every request with
+//! this host's uptime line.
+//!
+//! - [`cli`]: the command line.
+//! - [`listen`]: binding the sockets (all addresses by default).
+//! - [`daemon`]: detaching, with the verdict reported to the terminal.
+//! - [`pidfile`]: the locked pid file.
+//! - [`signals`]: signals as events for the serve loop.
+//! - [`report`]: what a request is answered with; [`command`] runs it.
+//! - [`serve`]: the serve loop, and one module per mode.
+//! - [`children`]: the fork mode's children; [`throttle`]: rate-limited error lines.
+//!
+//! [`run`] puts them together.
+
+pub mod children;
+pub mod cli;
+pub mod command;
+pub mod daemon;
+pub mod fatal;
+pub mod listen;
+pub mod pidfile;
+pub mod report;
+pub mod serve;
+pub mod signals;
+pub mod throttle;
+
+use std::io::Write;
+use std::path::Path;
+
+use ruptime_common::logging::{self, Logger, Target};
+use ruptime_common::oserror::describe;
+use ruptime_common::resolve;
+
+use cli::Cli;
+use command::Command;
+use fatal::Fatal;
+use listen::Listener;
+use pidfile::PidFile;
+use report::Reporter;
+use serve::{Server, Work};
+use signals::Signals;
+
+/// Binds, detaches unless in the foreground, and serves until SIGTERM or SIGINT.
+///
+/// # Errors
+/// Anything that stops the daemon from starting, or `poll` failing later.
+pub fn run(cli: &Cli) -> Result<(), Fatal> {
+    let proto = cli.mode.proto();
+    let port = match &cli.port {
+        Some(spec) => {
+            resolve::port(spec, proto).map_err(|e| Fatal::new(format!("--port {spec}: {e}")))?
+        }
+        None => resolve::default_port(proto),
+    };
+    let listeners = listen::bind_all(&cli.listen, port, cli.mode)?;
+    let reporter = Reporter::Command(Command::new(
+        Path::new(report::UPTIME),
+        &[],
+        cli.request_timeout,
+    )?);
+    let mut pid_file = cli.pid_file.as_deref().map(PidFile::lock).transpose()?;
+    let target = match (&cli.syslog_socket, cli.foreground) {
+        (Some(path), _) => Target::SyslogAt(path.clone()),
+        (None, true) => Target::Stderr,
+        (None, false) => Target::Syslog,
+    };
+    if target == Target::Syslog && !Path::new("/dev/log").exists() {
+        eprintln!("ruptimed: warning: there is no /dev/log; the detached daemon's log is lost");
+    }
+    let readiness = if cli.foreground {
+        None
+    } else {
+        Some(daemon::daemonize()?)
+    };
+    let started = start(target, pid_file.as_mut());
+    let (logger, signals) = match (started, readiness) {
+        (Ok(started), readiness) => {
+            announce(cli, &listeners);
+            if let Some(readiness) = readiness {
+                readiness.ready();
+            }
+            started
+        }
+        (Err(e), Some(readiness)) => {
+            readiness.failed(&e);
+            return Err(e);
+        }
+        (Err(e), None) => return Err(e),
+    };
+    let work = Work::new(reporter, cli.request_timeout, cli.max_children as usize);
+    let served = Server::new(listeners, signals, logger, work).run();
+    log::info!("exiting");
+    served
+}
+
+/// Logging, the pid, the signal handlers: what the daemon sets up once detached.
+fn start(
+    target: Target,
+    pid_file: Option<&mut PidFile>,
+) -> Result<(&'static Logger, Signals), Fatal> {
+    let logger = logging::init("ruptimed", target).map_err(|e| Fatal::new(e.to_string()))?;
+    if let Some(pid_file) = pid_file {
+        pid_file
+            .write_pid()
+            .map_err(|e| Fatal::new(format!("cannot write the pid file: {}", describe(&e))))?;
+    }
+    let signals = Signals::install()
+        .map_err(|e| Fatal::new(format!("cannot handle signals: {}", describe(&e))))?;
+    Ok((logger, signals))
+}
+
+/// Logs the start, and in the foreground prints each address on stdout.
+fn announce(cli: &Cli, listeners: &[Listener]) {
+    let addrs: Vec<String> = listeners.iter().map(|l| l.local.to_string()).collect();
+    log::info!(
+        "serving {} mode on {} (ruptimed {})",
+        cli.mode,
+        addrs.join(", "),
+        env!("CARGO_PKG_VERSION")
+    );
+    if cli.foreground {
+        let mut out = std::io::stdout().lock();
+        for listener in listeners {
+            let _ = writeln!(out, "listening on {} ({})", listener.local, listener.mode);
+        }
+        let _ = out.flush();
+    }
+}

@@ -1,0 +1,88 @@
+//! Accepting connections without letting an error end the server or spin it.
+//!
+//! The original exits on any `accept` error. Here a connection aborted before
+//! it was accepted (`ECONNABORTED`) or an interrupted call is passed over;
+//! running out of descriptors or memory (`EMFILE`, `ENFILE`, `ENOBUFS`,
+//! `ENOMEM`) pauses accepting for [`PAUSE`] (polling a listener the kernel
+//! cannot accept from would spin), and is logged once per burst.
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use ruptime_common::oserror::describe;
+use socket2::Socket;
+
+use crate::throttle::{Throttle, held_note};
+
+/// How long accepting pauses when the process or system is out of a resource.
+pub(super) const PAUSE: Duration = Duration::from_millis(100);
+
+/// Accepts connections and remembers when accepting is paused.
+#[derive(Debug)]
+pub(super) struct Acceptor {
+    paused_until: Option<Instant>,
+    errors: Throttle,
+}
+
+impl Acceptor {
+    /// A running acceptor that logs at most one error line a second.
+    pub(super) fn new() -> Acceptor {
+        Acceptor {
+            paused_until: None,
+            errors: Throttle::new(Duration::from_secs(1)),
+        }
+    }
+
+    /// Whether accepting is paused at `now`.
+    pub(super) fn is_paused(&mut self, now: Instant) -> bool {
+        if self.paused_until.is_some_and(|until| now >= until) {
+            self.paused_until = None;
+        }
+        self.paused_until.is_some()
+    }
+
+    /// When a pause ends, if paused.
+    pub(super) fn resume_at(&self) -> Option<Instant> {
+        self.paused_until
+    }
+
+    /// The next pending connection on `listener` (non-blocking), or `None`
+    /// when there is none or accepting had to pause.
+    pub(super) fn accept(&mut self, listener: &Socket) -> Option<Socket> {
+        loop {
+            match listener.accept() {
+                Ok((conn, _peer)) => return Some(conn),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return None,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if out_of_resources(&e) => {
+                    let now = Instant::now();
+                    self.paused_until = Some(now + PAUSE);
+                    if let Some(held) = self.errors.check(now) {
+                        log::error!(
+                            "accept error: {}; pausing {} ms{}",
+                            describe(&e),
+                            PAUSE.as_millis(),
+                            held_note(held)
+                        );
+                    }
+                    return None;
+                }
+                Err(e) => {
+                    if let Some(held) = self.errors.check(Instant::now()) {
+                        log::warn!("accept error: {}{}", describe(&e), held_note(held));
+                    }
+                    if e.raw_os_error() != Some(libc::ECONNABORTED) {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn out_of_resources(error: &io::Error) -> bool {
+    matches!(
+        error.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
+}

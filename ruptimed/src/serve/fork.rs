@@ -1,0 +1,37 @@
+//! The forking server (APUE figure 16.16): a child process per connection.
+//!
+//! The child puts the connection on the command's stdout and stderr and execs
+//! it, as the original does. The parent closes its copy and goes straight back
+//! to `accept`; [`Children`](crate::children::Children) caps how many run at
+//! once (further connections wait in the listen backlog) and reaps them.
+
+use std::os::fd::AsFd;
+use std::time::Instant;
+
+use ruptime_common::oserror::describe;
+use socket2::Socket;
+
+use super::Work;
+use crate::report::Reporter;
+use crate::throttle::held_note;
+
+/// Serves the connections waiting on `listener` while there is room for a child.
+pub(super) fn serve(listener: &Socket, work: &mut Work) {
+    while work.children.has_room() {
+        let Some(conn) = work.acceptor.accept(listener) else {
+            return;
+        };
+        let spawned = match &work.reporter {
+            Reporter::Command(command) => command.spawn(conn.as_fd(), conn.as_fd()),
+        };
+        let now = Instant::now();
+        match spawned {
+            Ok(pid) => work.children.add(pid, now),
+            Err(e) => {
+                if let Some(held) = work.errors.check(now) {
+                    log::error!("fork error: {}{}", describe(&e), held_note(held));
+                }
+            }
+        }
+    }
+}

@@ -11,6 +11,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use crate::oserror::describe;
 use log::{Level, LevelFilter, Log, Metadata, Record};
 use syslog::{Facility, Formatter3164, LoggerBackend};
 
@@ -94,17 +95,19 @@ fn open(ident: &'static str, target: &Target) -> Result<Backend, LoggingError> {
         Target::Syslog => Ok(syslog::unix(formatter).map_or(Backend::Stderr, Backend::Syslog)),
         Target::SyslogAt(path) => syslog::unix_custom(formatter, path)
             .map(Backend::Syslog)
-            .map_err(|e| LoggingError::Syslog(path.clone(), source_text(&e))),
+            .map_err(|e| LoggingError::Syslog(path.clone(), reason(&e))),
     }
 }
 
-/// The innermost cause of a syslog error, e.g. "No such file or directory".
-fn source_text(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut inner = error;
-    while let Some(next) = inner.source() {
-        inner = next;
+/// The innermost reason of a syslog error, e.g. "No such file or directory".
+fn reason(error: &syslog::Error) -> String {
+    match error {
+        syslog::Error::Initialization(inner) => match inner.downcast_ref::<syslog::Error>() {
+            Some(error) => reason(error),
+            None => inner.to_string(),
+        },
+        syslog::Error::Write(e) | syslog::Error::Io(e) => describe(e),
     }
-    inner.to_string()
 }
 
 impl fmt::Debug for Logger {

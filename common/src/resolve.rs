@@ -48,10 +48,8 @@ pub enum ResolveError {
     },
     /// A `HOST:PORT` spec that cannot be split (e.g. `[::1` or `host:`).
     BadSpec(String),
-    /// The resolver failed; the text is its reason.
+    /// The resolver failed, or found no usable address; the text says why.
     Lookup(String),
-    /// The name resolved, but to no address of the family asked for.
-    NoAddress,
 }
 
 impl fmt::Display for ResolveError {
@@ -64,9 +62,6 @@ impl fmt::Display for ResolveError {
             ),
             ResolveError::BadSpec(spec) => write!(f, "invalid address '{spec}'"),
             ResolveError::Lookup(reason) => write!(f, "cannot resolve: {reason}"),
-            ResolveError::NoAddress => {
-                f.write_str("cannot resolve: no address of the family asked for")
-            }
         }
     }
 }
@@ -136,7 +131,7 @@ pub fn split_host_port(spec: &str) -> Result<(&str, Option<&str>), ResolveError>
 /// Every address `host` resolves to, in the resolver's order, without repeats.
 ///
 /// # Errors
-/// [`ResolveError::Lookup`] with the resolver's reason, or [`ResolveError::NoAddress`].
+/// [`ResolveError::Lookup`] with the resolver's reason.
 pub fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, ResolveError> {
     let found = (host, port).to_socket_addrs().map_err(|e| {
         let text = e.to_string();
@@ -152,7 +147,7 @@ pub fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, ResolveError> {
         }
     }
     if addrs.is_empty() {
-        return Err(ResolveError::NoAddress);
+        return Err(ResolveError::Lookup("no address".to_owned()));
     }
     Ok(addrs)
 }

@@ -16,6 +16,14 @@ pub enum Family {
 }
 
 impl Family {
+    fn name(self) -> &'static str {
+        match self {
+            Family::Any => "IP",
+            Family::V4 => "IPv4",
+            Family::V6 => "IPv6",
+        }
+    }
+
     fn admits(self, addr: &SocketAddr) -> bool {
         match self {
             Family::Any => true,
@@ -59,7 +67,10 @@ impl Target {
             .filter(|a| family.admits(a))
             .collect();
         if addrs.is_empty() {
-            return Err(ResolveError::NoAddress);
+            return Err(ResolveError::Lookup(format!(
+                "no {} address",
+                family.name()
+            )));
         }
         Ok(addrs)
     }
@@ -87,7 +98,8 @@ mod tests {
     #[test]
     fn family_filters_addresses() {
         let v4 = Target::new("127.0.0.1", 4000, Proto::Tcp);
-        assert_eq!(v4.addresses(Family::V6), Err(ResolveError::NoAddress));
+        let err = v4.addresses(Family::V6).unwrap_err();
+        assert_eq!(err.to_string(), "cannot resolve: no IPv6 address");
     }
 
     #[test]

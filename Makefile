@@ -1,0 +1,47 @@
+# ruptime: build, demo, test, install.
+#   make demo      build, start ruptimed on 127.0.0.1 and ask it in every mode
+#   make test      every test (as root the namespace and systemd tests run too)
+#   make install   PREFIX=/usr/local DESTDIR=  binaries, units, man pages, completions
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CARGO   ?= cargo
+RELEASE := target/release
+
+.PHONY: build demo deps test lint clean
+
+build:
+	$(CARGO) build --release --workspace --bins
+
+# Start the daemon in the foreground on a free loopback port, ask it, stop it.
+demo: build
+	@for mode in stream fork dgram; do \
+	  echo "\$$ ruptimed --foreground --mode $$mode --listen 127.0.0.1 --port 0 &"; \
+	  $(RELEASE)/ruptimed --foreground --mode $$mode --listen 127.0.0.1 --port 0 > .demo.out & pid=$$!; \
+	  for i in $$(seq 100); do [ -s .demo.out ] && break; sleep 0.05; done; \
+	  cat .demo.out; \
+	  port=$$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\) .*/\1/p' .demo.out); \
+	  echo "\$$ ruptime --mode $$mode --port $$port 127.0.0.1"; \
+	  $(RELEASE)/ruptime --mode $$mode --port $$port 127.0.0.1; rc=$$?; \
+	  kill $$pid; wait $$pid; rm -f .demo.out; [ $$rc = 0 ] || exit $$rc; \
+	done
+
+# What the tests use beyond the toolchain; installed only when missing (root).
+DEBIAN_PACKAGES := procps iproute2 util-linux
+deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else echo "make deps: missing $$missing; run as root to install them"; fi; \
+	fi
+
+test: deps
+	$(CARGO) test --workspace
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,106 @@
+//! Running a command to its end, with a hard limit, capturing its output.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+/// How a finished command ended.
+#[derive(Debug)]
+pub struct Finished {
+    /// Its exit status.
+    pub status: ExitStatus,
+    /// Everything it wrote on stdout.
+    pub stdout: Vec<u8>,
+    /// Everything it wrote on stderr, as text.
+    pub stderr: String,
+    /// How long it ran.
+    pub elapsed: Duration,
+}
+
+impl Finished {
+    /// Its exit code; panics if a signal ended it.
+    pub fn code(&self) -> i32 {
+        self.status
+            .code()
+            .unwrap_or_else(|| panic!("killed by a signal: {self:?}"))
+    }
+
+    /// Its stdout as text.
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+}
+
+/// Runs `program` with `args`; panics if it runs longer than `limit` (after
+/// killing it).
+pub fn run(program: &Path, args: &[&str], limit: Duration) -> Finished {
+    let mut command = Command::new(program);
+    command.args(args);
+    run_command(command, limit)
+}
+
+/// Runs `command` with stdin closed and its output captured; panics if it
+/// runs longer than `limit` (after killing it).
+pub fn run_command(mut command: Command, limit: Duration) -> Finished {
+    let start = Instant::now();
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+    let stdout = collect(child.stdout.take());
+    let stderr = collect(child.stderr.take());
+    let status = wait_until(&mut child, start + limit);
+    let elapsed = start.elapsed();
+    let Some(status) = status else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("{command:?} still running after {limit:?}");
+    };
+    Finished {
+        status,
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: String::from_utf8_lossy(&stderr.join().expect("stderr reader")).into_owned(),
+        elapsed,
+    }
+}
+
+/// Reads a pipe to its end on a thread of its own.
+pub fn collect(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut all = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut all);
+        }
+        all
+    })
+}
+
+/// Waits for `child` until `deadline`; its status, or `None` if still running.
+pub fn wait_until(child: &mut Child, deadline: Instant) -> Option<ExitStatus> {
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// How long a `ruptime` run may take before a test calls it hung.
+pub const CLIENT_LIMIT: Duration = Duration::from_secs(60);
+
+/// Runs `ruptime ARGS` to its end.
+pub fn ruptime(args: &[&str]) -> Finished {
+    run(&crate::bins::bin("ruptime"), args, CLIENT_LIMIT)
+}
+
+/// Runs `ruptimed ARGS` to its end (e.g. a failing start, or one that detaches).
+pub fn ruptimed(args: &[&str]) -> Finished {
+    run(&crate::bins::bin("ruptimed"), args, CLIENT_LIMIT)
+}

@@ -1,0 +1,64 @@
+//! A syslog socket the test owns: the daemon's `--syslog-socket` target.
+
+use std::os::unix::net::UnixDatagram;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+/// A bound Unix datagram socket in a directory of its own.
+#[derive(Debug)]
+pub struct SyslogReceiver {
+    dir: TempDir,
+    socket: UnixDatagram,
+}
+
+impl SyslogReceiver {
+    /// Binds a fresh socket.
+    pub fn new() -> SyslogReceiver {
+        let dir = tempfile::Builder::new()
+            .prefix("ruptime-syslog")
+            .tempdir()
+            .expect("a temp dir");
+        let socket =
+            UnixDatagram::bind(dir.path().join("log.sock")).expect("bind the syslog socket");
+        SyslogReceiver { dir, socket }
+    }
+
+    /// The socket's path, for `--syslog-socket`.
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().join("log.sock")
+    }
+
+    /// The lines received until one contains `wanted` (included), or all
+    /// received until `timeout` passed.
+    pub fn lines_until(&self, wanted: &str, timeout: Duration) -> Vec<String> {
+        let deadline = Instant::now() + timeout;
+        let mut lines = Vec::new();
+        let mut buf = vec![0u8; 8192];
+        while let Some(left) = deadline
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+        {
+            self.socket
+                .set_read_timeout(Some(left))
+                .expect("set a read timeout");
+            let Ok(n) = self.socket.recv(&mut buf) else {
+                break;
+            };
+            let line = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let done = line.contains(wanted);
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        lines
+    }
+}
+
+impl Default for SyslogReceiver {
+    fn default() -> SyslogReceiver {
+        SyslogReceiver::new()
+    }
+}

@@ -1,0 +1,89 @@
+//! Bad input: a clear line and a meaningful exit status, never a panic.
+
+use std::net::{TcpListener, UdpSocket};
+
+use ruptime_tests::process::{ruptime, ruptimed};
+
+#[test]
+fn unknown_flags_and_modes_give_a_usage_error_and_status_2() {
+    for (out, what) in [
+        (ruptime(&["--bogus", "localhost"]), "ruptime --bogus"),
+        (ruptime(&["-m", "pigeon", "localhost"]), "ruptime -m pigeon"),
+        (ruptime(&[]), "ruptime without a host"),
+        (ruptime(&["-w", "0", "localhost"]), "ruptime -w 0"),
+        (ruptime(&["-4", "-6", "localhost"]), "ruptime -4 -6"),
+        (ruptimed(&["--bogus"]), "ruptimed --bogus"),
+        (ruptimed(&["-m", "pigeon"]), "ruptimed -m pigeon"),
+        (
+            ruptimed(&["--max-children", "0"]),
+            "ruptimed --max-children 0",
+        ),
+    ] {
+        assert_eq!(out.code(), 2, "{what}: {out:?}");
+        assert!(out.stderr.starts_with("error: "), "{what}: {}", out.stderr);
+        assert!(out.stderr.contains("--help"), "{what}: {}", out.stderr);
+        assert_eq!(out.stdout_text(), "", "{what}");
+    }
+}
+
+#[test]
+fn an_unknown_port_name_is_a_usage_error_for_the_client() {
+    let out = ruptime(&["-p", "no-such-service", "localhost"]);
+    assert_eq!(out.code(), 2, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "ruptime: --port no-such-service: unknown port 'no-such-service': not a number, nor a tcp service in /etc/services\n"
+    );
+    let out = ruptimed(&["-f", "-m", "dgram", "-p", "no-such-service"]);
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "ruptimed: --port no-such-service: unknown port 'no-such-service': not a number, nor a udp service in /etc/services\n"
+    );
+}
+
+#[test]
+fn an_unresolvable_host_gives_one_clear_line_and_status_1() {
+    for mode in ["stream", "fork", "dgram"] {
+        let out = ruptime(&["-m", mode, "no-such-host.invalid"]);
+        assert_eq!(out.code(), 1, "{mode}: {out:?}");
+        assert!(
+            out.stderr
+                .starts_with("ruptime: no-such-host.invalid: cannot resolve: "),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+        assert_eq!(out.stdout_text(), "");
+    }
+}
+
+#[test]
+fn a_port_in_use_gives_one_clear_line_and_status_1() {
+    let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = tcp.local_addr().unwrap().port().to_string();
+    for mode in ["stream", "fork"] {
+        for foreground in [true, false] {
+            let mut args = vec!["-m", mode, "-l", "127.0.0.1", "-p", &port];
+            if foreground {
+                args.push("-f");
+            }
+            let out = ruptimed(&args);
+            assert_eq!(out.code(), 1, "{out:?}");
+            assert_eq!(
+                out.stderr,
+                format!(
+                    "ruptimed: cannot listen on 127.0.0.1:{port} ({mode}): Address already in use\n"
+                )
+            );
+        }
+    }
+    let udp = UdpSocket::bind("[::1]:0").unwrap();
+    let port = udp.local_addr().unwrap().port().to_string();
+    let out = ruptimed(&["-f", "-m", "dgram", "-l", "::1", "-p", &port]);
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        format!("ruptimed: cannot listen on [::1]:{port} (dgram): Address already in use\n")
+    );
+}

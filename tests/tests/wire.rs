@@ -1,0 +1,81 @@
+//! The bytes on the wire: the original protocol, unchanged, both ways.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::thread;
+use std::time::Duration;
+
+use ruptime_tests::daemon::Daemon;
+use ruptime_tests::process::ruptime;
+use ruptime_tests::uptime;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+#[test]
+fn the_stream_server_writes_one_line_and_closes() {
+    for mode in ["stream", "fork"] {
+        let daemon = Daemon::start(&["-m", mode, "-l", "127.0.0.1"]);
+        let mut conn = TcpStream::connect(daemon.addrs[0]).unwrap();
+        conn.set_read_timeout(Some(WAIT)).unwrap();
+        let mut reply = Vec::new();
+        conn.read_to_end(&mut reply).unwrap();
+        uptime::assert_line(&reply);
+    }
+}
+
+#[test]
+fn the_dgram_server_answers_each_one_byte_datagram_with_one_datagram() {
+    let daemon = Daemon::start(&["-m", "dgram", "-l", "127.0.0.1"]);
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_read_timeout(Some(WAIT)).unwrap();
+    socket.connect(daemon.addrs[0]).unwrap();
+    for _ in 0..3 {
+        socket.send(&[0]).unwrap();
+        let mut reply = [0u8; 2048];
+        let n = socket.recv(&mut reply).unwrap();
+        uptime::assert_line(&reply[..n]);
+    }
+}
+
+#[test]
+fn stream_and_fork_clients_print_exactly_what_an_original_server_sends() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let server = thread::spawn(move || {
+        for _ in 0..2 {
+            let (mut conn, _) = listener.accept().unwrap();
+            conn.write_all(b" 12:00:00 up 1 day, 0 min,").unwrap();
+            thread::sleep(Duration::from_millis(50));
+            conn.write_all(b"  1 user,  load average: 0.00, 0.00, 0.00\n")
+                .unwrap();
+        }
+    });
+    for mode in ["stream", "fork"] {
+        let out = ruptime(&["-m", mode, "-p", &port, "127.0.0.1"]);
+        assert_eq!(out.code(), 0, "{out:?}");
+        assert_eq!(
+            out.stdout_text(),
+            " 12:00:00 up 1 day, 0 min,  1 user,  load average: 0.00, 0.00, 0.00\n"
+        );
+    }
+    server.join().unwrap();
+}
+
+#[test]
+fn the_dgram_client_sends_one_nul_byte_and_prints_the_reply() {
+    let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+    server.set_read_timeout(Some(WAIT)).unwrap();
+    let port = server.local_addr().unwrap().port();
+    let answer = thread::spawn(move || {
+        let mut request = [0u8; 64];
+        let (n, peer) = server.recv_from(&mut request).unwrap();
+        server
+            .send_to(b"reply from an original server\n", peer)
+            .unwrap();
+        request[..n].to_vec()
+    });
+    let out = ruptime(&["-m", "dgram", "-p", &port.to_string(), "127.0.0.1"]);
+    assert_eq!(out.code(), 0, "{out:?}");
+    assert_eq!(out.stdout_text(), "reply from an original server\n");
+    assert_eq!(answer.join().unwrap(), [0]);
+}

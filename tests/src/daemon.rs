@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus};
 use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -12,7 +12,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::bins::bin;
-use crate::process::{collect, wait_until};
+use crate::process::{collect, spawn_piped, wait_until};
 
 /// How long a daemon may take to print its addresses, or to exit on SIGTERM.
 pub const STARTUP: Duration = Duration::from_secs(10);
@@ -49,12 +49,7 @@ impl Daemon {
             .filter(|a| matches!(**a, "-l" | "--listen"))
             .count();
         let expected = if listens == 0 { 2 } else { listens };
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+        let mut child = spawn_piped(&mut command);
         let stdout = child.stdout.take().expect("piped stdout");
         let stderr = Some(collect(child.stderr.take()));
         let (lines, received) = mpsc::channel();

@@ -45,12 +45,7 @@ pub fn run(program: &Path, args: &[&str], limit: Duration) -> Finished {
 /// runs longer than `limit` (after killing it).
 pub fn run_command(mut command: Command, limit: Duration) -> Finished {
     let start = Instant::now();
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+    let mut child = spawn_piped(&mut command);
     let stdout = collect(child.stdout.take());
     let stderr = collect(child.stderr.take());
     let status = wait_until(&mut child, start + limit);
@@ -66,6 +61,16 @@ pub fn run_command(mut command: Command, limit: Duration) -> Finished {
         stderr: String::from_utf8_lossy(&stderr.join().expect("stderr reader")).into_owned(),
         elapsed,
     }
+}
+
+/// Starts `command` with stdin closed and stdout and stderr piped.
+pub fn spawn_piped(command: &mut Command) -> Child {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"))
 }
 
 /// Reads a pipe to its end on a thread of its own.

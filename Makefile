@@ -26,14 +26,20 @@ demo: build
 	  kill $$pid; wait $$pid; rm -f .demo.out; [ $$rc = 0 ] || exit $$rc; \
 	done
 
-# What the tests use beyond the toolchain; installed only when missing (root).
-DEBIAN_PACKAGES := procps iproute2 util-linux
+# What the tests use beyond the toolchain, installed only when missing (as
+# root): uptime (the differential tests), ip and unshare (namespaces), time
+# zones, and a decimal-comma locale.
+DEBIAN_PACKAGES := procps iproute2 util-linux tzdata locales
 deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	  else echo "make deps: missing $$missing; run as root to install them"; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  [ -z "$$missing" ] || echo "make deps: missing $$missing; run as root to install them"; \
+	else \
+	  if [ -n "$$missing" ]; then \
+	    apt-get update -qq || apt-get update -qq; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  fi; \
+	  locale -a | grep -qx de_DE.utf8 || localedef -i de_DE -c -f UTF-8 de_DE.UTF-8; \
 	fi
 
 test: deps

@@ -8,6 +8,7 @@
 //! - [`oserror`]: OS errors in the words users read.
 //! - [`server`]: `initserver`, a bound (and for streams, listening) socket.
 //! - [`timeout`]: SIGALRM-style timeouts around one blocking call.
+//! - [`uptime`]: this host's uptime line, as procps-ng 4.0.2 prints it.
 //! - [`logging`]: the `log` backend: syslog for the daemon, stderr in the foreground.
 
 pub mod connect;
@@ -18,3 +19,4 @@ pub mod oserror;
 pub mod resolve;
 pub mod server;
 pub mod timeout;
+pub mod uptime;

@@ -13,6 +13,10 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 use ruptime_common::duration::show_seconds;
 
+/// How long past the request limit a child may run before the parent kills
+/// it: a command's own alarm (armed before exec) comes first.
+pub const KILL_GRACE: Duration = Duration::from_secs(1);
+
 /// The running children and the most that may run at once.
 #[derive(Debug)]
 pub struct Children {
@@ -23,7 +27,8 @@ pub struct Children {
 }
 
 impl Children {
-    /// Room for `max` children, each killed when it runs longer than `limit`.
+    /// Room for `max` children, each killed when it runs longer than `limit`
+    /// plus [`KILL_GRACE`].
     pub fn new(max: usize, limit: Duration) -> Children {
         Children {
             running: HashMap::new(),
@@ -44,7 +49,8 @@ impl Children {
 
     /// Records a child started now.
     pub fn add(&mut self, pid: Pid, now: Instant) {
-        self.running.insert(pid, Some(now + self.limit));
+        self.running
+            .insert(pid, Some(now + self.limit + KILL_GRACE));
     }
 
     /// The earliest deadline of a child not yet killed.

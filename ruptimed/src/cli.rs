@@ -1,5 +1,6 @@
 //! The command line of `ruptimed`.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -45,6 +46,20 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 64,
           value_parser = clap::value_parser!(u32).range(1..=65536))]
     pub max_children: u32,
+
+    /// Run this command per request and send its output, as the original
+    /// servers run /usr/bin/uptime [default: build the uptime line natively]
+    #[arg(long, value_name = "PATH")]
+    pub command: Option<PathBuf>,
+
+    /// An argument for --command; repeat for several
+    #[arg(
+        long = "command-arg",
+        value_name = "ARG",
+        requires = "command",
+        allow_hyphen_values = true
+    )]
+    pub command_args: Vec<OsString>,
 
     /// Longest time one request may take, in seconds: a child or a command is
     /// killed after it

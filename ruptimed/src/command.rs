@@ -6,8 +6,8 @@
 //! Both are bounded: the child arms `alarm` before `execve` (an alarm survives
 //! exec, and SIGALRM's default action ends the command), and the parent kills
 //! a command that outlives its limit anyway. The command gets /dev/null on
-//! stdin, default signal dispositions (Rust ignores SIGPIPE, exec would keep
-//! that), an empty signal mask, and none of the daemon's descriptors (all are
+//! stdin, default signal dispositions and an empty mask (see
+//! [`forked`](crate::forked)), and none of the daemon's descriptors (all are
 //! close-on-exec). When `execve` fails the child exits with status 127: it
 //! never falls back into the server loop as the original's does.
 
@@ -24,13 +24,14 @@ use nix::fcntl::{OFlag, open};
 use nix::sys::signal::{Signal, kill};
 use nix::sys::stat::Mode as Permissions;
 use nix::sys::wait::waitpid;
-use nix::unistd::{AccessFlags, ForkResult, Pid, access, fork, pipe2};
+use nix::unistd::{AccessFlags, Pid, access, pipe2};
 use ruptime_common::duration::show_seconds;
 use ruptime_common::oserror::describe;
 use ruptime_common::timeout::with_deadline;
 
 use crate::children;
 use crate::fatal::Fatal;
+use crate::forked::fork_child;
 
 /// A command to run per request, prepared once so that a forked child needs
 /// no allocation before `execve`.
@@ -111,41 +112,26 @@ impl Command {
     ///
     /// # Errors
     /// `fork` fails (e.g. `EAGAIN` at the process limit).
-    #[allow(unsafe_code)]
     pub fn spawn(&self, stdout: BorrowedFd<'_>, stderr: BorrowedFd<'_>) -> io::Result<Pid> {
-        // SAFETY: ruptimed never starts a thread, so this forks a
-        // single-threaded process; the child runs only `exec_child`.
-        match unsafe { fork() }? {
-            ForkResult::Parent { child } => Ok(child),
-            // SAFETY: this is the child of the fork just above.
-            ForkResult::Child => unsafe { self.exec_child(stdout.as_raw_fd(), stderr.as_raw_fd()) },
-        }
+        fork_child(|| self.exec(stdout.as_raw_fd(), stderr.as_raw_fd()))
     }
 
-    /// The child's side of [`Command::spawn`]; never returns.
-    ///
-    /// # Safety
-    /// Call only in a child process just forked: it replaces the standard
-    /// descriptors and ends the process.
+    /// The child's side of [`Command::spawn`]: returns only when `execve`
+    /// fails, with the status 127.
     #[allow(unsafe_code)]
-    unsafe fn exec_child(&self, stdout: RawFd, stderr: RawFd) -> ! {
+    fn exec(&self, stdout: RawFd, stderr: RawFd) -> i32 {
         let alarm_secs = self
             .limit
             .as_secs_f64()
             .ceil()
             .clamp(1.0, f64::from(u32::MAX));
-        // SAFETY: only async-signal-safe calls (dup2, signal, sigemptyset,
-        // sigprocmask, alarm, execve, write, _exit) on data built before the
-        // fork; `argv_ptrs` and `env_ptrs` point into CStrings owned by `self`
-        // and end with a null pointer.
+        // SAFETY: only async-signal-safe calls (dup2, alarm, execve, write)
+        // on data built before the fork; `argv_ptrs` and `env_ptrs` point
+        // into CStrings owned by `self` and end with a null pointer.
         unsafe {
             libc::dup2(self.devnull.as_raw_fd(), libc::STDIN_FILENO);
             libc::dup2(stdout, libc::STDOUT_FILENO);
             libc::dup2(stderr, libc::STDERR_FILENO);
-            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-            let mut empty: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut empty);
-            libc::sigprocmask(libc::SIG_SETMASK, &empty, ptr::null_mut());
             libc::alarm(alarm_secs as libc::c_uint);
             libc::execve(
                 self.path.as_ptr(),
@@ -157,8 +143,8 @@ impl Command {
                 self.exec_failed.as_ptr().cast(),
                 self.exec_failed.len(),
             );
-            libc::_exit(127)
         }
+        127
     }
 
     /// Runs the command like `popen`: its standard output, at most `cap`

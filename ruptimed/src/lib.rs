@@ -3,12 +3,13 @@
 //!
 //! - [`cli`]: the command line.
 //! - [`listen`]: binding the sockets (all addresses by default).
-//! - [`daemon`]: detaching, with the verdict reported to the terminal.
+//! - [`daemon`]: detaching, with the verdict reported to the terminal;
+//!   [`descriptors`]: inherited descriptors kept from commands.
 //! - [`pidfile`]: the locked pid file.
 //! - [`signals`]: signals as events for the serve loop.
 //! - [`report`]: what a request is answered with; [`command`] runs it.
 //! - [`serve`]: the serve loop, and one module per mode.
-//! - [`children`]: the fork mode's children; [`throttle`]: rate-limited error lines.
+//! - [`forked`]: forking a child; [`children`]: the fork mode's children; [`throttle`]: rate-limited error lines.
 //!
 //! [`run`] puts them together.
 
@@ -16,7 +17,9 @@ pub mod children;
 pub mod cli;
 pub mod command;
 pub mod daemon;
+pub mod descriptors;
 pub mod fatal;
+pub mod forked;
 pub mod listen;
 pub mod pidfile;
 pub mod report;
@@ -36,7 +39,7 @@ use command::Command;
 use fatal::Fatal;
 use listen::Listener;
 use pidfile::PidFile;
-use report::Reporter;
+use report::{Native, Reporter};
 use serve::{Server, Work};
 use signals::Signals;
 
@@ -45,6 +48,7 @@ use signals::Signals;
 /// # Errors
 /// Anything that stops the daemon from starting, or `poll` failing later.
 pub fn run(cli: &Cli) -> Result<(), Fatal> {
+    let inherited = descriptors::close_on_exec_above_stderr();
     let proto = cli.mode.proto();
     let port = match &cli.port {
         Some(spec) => {
@@ -53,11 +57,12 @@ pub fn run(cli: &Cli) -> Result<(), Fatal> {
         None => resolve::default_port(proto),
     };
     let listeners = listen::bind_all(&cli.listen, port, cli.mode)?;
-    let reporter = Reporter::Command(Command::new(
-        Path::new(report::UPTIME),
-        &[],
-        cli.request_timeout,
-    )?);
+    let reporter = match &cli.command {
+        Some(path) => {
+            Reporter::Command(Command::new(path, &cli.command_args, cli.request_timeout)?)
+        }
+        None => Reporter::Native(Native::new()),
+    };
     let mut pid_file = cli.pid_file.as_deref().map(PidFile::lock).transpose()?;
     let target = match (&cli.syslog_socket, cli.foreground) {
         (Some(path), _) => Target::SyslogAt(path.clone()),
@@ -75,7 +80,7 @@ pub fn run(cli: &Cli) -> Result<(), Fatal> {
     let started = start(target, pid_file.as_mut());
     let (logger, signals) = match (started, readiness) {
         (Ok(started), readiness) => {
-            announce(cli, &listeners);
+            announce(cli, &listeners, &reporter);
             if let Some(readiness) = readiness {
                 readiness.ready();
             }
@@ -87,6 +92,12 @@ pub fn run(cli: &Cli) -> Result<(), Fatal> {
         }
         (Err(e), None) => return Err(e),
     };
+    if let Err(e) = inherited {
+        log::warn!(
+            "inherited descriptors may reach commands: close_range: {}",
+            describe(&e)
+        );
+    }
     let work = Work::new(reporter, cli.request_timeout, cli.max_children as usize);
     let served = Server::new(listeners, signals, logger, work).run();
     log::info!("exiting");
@@ -110,12 +121,13 @@ fn start(
 }
 
 /// Logs the start, and in the foreground prints each address on stdout.
-fn announce(cli: &Cli, listeners: &[Listener]) {
+fn announce(cli: &Cli, listeners: &[Listener], reporter: &Reporter) {
     let addrs: Vec<String> = listeners.iter().map(|l| l.local.to_string()).collect();
     log::info!(
-        "serving {} mode on {} (ruptimed {})",
+        "serving {} mode on {} with the {} (ruptimed {})",
         cli.mode,
         addrs.join(", "),
+        reporter.describe(),
         env!("CARGO_PKG_VERSION")
     );
     if cli.foreground {

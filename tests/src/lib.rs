@@ -2,16 +2,15 @@
 //! binaries, run with deadlines and cleaned up on every path.
 //!
 //! - [`bins`]: where the binaries are (built once per test process).
+//! - [`namespace`]: private mount namespaces, and skipping without root.
 //! - [`process`]: running a command to its end, with a hard limit.
 //! - [`daemon`]: a `ruptimed` in the foreground, killed when dropped.
 //! - [`syslog`]: a syslog socket the test owns.
 //! - [`uptime`]: the grammar of the uptime line.
-//!
-//! In a harness a panic is a test failure with its reason, so `expect` is fine here.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 pub mod bins;
 pub mod daemon;
+pub mod namespace;
 pub mod process;
 pub mod syslog;
 pub mod uptime;

@@ -1,8 +1,9 @@
 //! The forking server (APUE figure 16.16): a child process per connection.
 //!
-//! The child puts the connection on the command's stdout and stderr and execs
-//! it, as the original does. The parent closes its copy and goes straight back
-//! to `accept`; [`Children`](crate::children::Children) caps how many run at
+//! The child builds the uptime line and sends it; with `--command` it puts
+//! the connection on the command's stdout and stderr and execs it, as the
+//! original does. The parent closes its copy and goes straight back to
+//! `accept`; [`Children`](crate::children::Children) caps how many run at
 //! once (further connections wait in the listen backlog) and reaps them.
 
 use std::os::fd::AsFd;
@@ -12,6 +13,7 @@ use ruptime_common::oserror::describe;
 use socket2::Socket;
 
 use super::Work;
+use crate::forked::fork_child;
 use crate::report::Reporter;
 use crate::throttle::held_note;
 
@@ -21,10 +23,14 @@ pub(super) fn serve(listener: &Socket, work: &mut Work) {
         let Some(conn) = work.acceptor.accept(listener) else {
             return;
         };
-        let spawned = match &work.reporter {
-            Reporter::Command(command) => command.spawn(conn.as_fd(), conn.as_fd()),
-        };
         let now = Instant::now();
+        let spawned = match &mut work.reporter {
+            Reporter::Command(command) => command.spawn(conn.as_fd(), conn.as_fd()),
+            Reporter::Native(native) => {
+                let deadline = now + work.limit;
+                fork_child(|| i32::from(native.send_fresh(&conn, deadline).is_err()))
+            }
+        };
         match spawned {
             Ok(pid) => work.children.add(pid, now),
             Err(e) => {

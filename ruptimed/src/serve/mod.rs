@@ -28,6 +28,7 @@ use crate::report::Reporter;
 use crate::signals::Signals;
 use crate::throttle::Throttle;
 use accept::Acceptor;
+pub(crate) use send::send_all;
 
 /// What the mode modules share while serving.
 #[derive(Debug)]

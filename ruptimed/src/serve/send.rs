@@ -12,7 +12,7 @@ use socket2::Socket;
 ///
 /// # Errors
 /// The send fails (e.g. the client reset the connection), or `TimedOut`.
-pub(super) fn send_all(conn: &Socket, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
+pub(crate) fn send_all(conn: &Socket, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
     while !bytes.is_empty() {
         match conn.send_with_flags(bytes, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) {
             Ok(n) => bytes = &bytes[n..],

@@ -8,7 +8,7 @@ DESTDIR ?=
 CARGO   ?= cargo
 RELEASE := target/release
 
-.PHONY: build demo deps test lint clean
+.PHONY: build demo deps test lint bench clean
 
 build:
 	$(CARGO) build --release --workspace --bins
@@ -51,3 +51,7 @@ lint:
 
 clean:
 	$(CARGO) clean
+
+# The benchmark table: every mode beside a reference responder, into BENCHMARKS.md.
+bench: build
+	$(RELEASE)/ruptime-bench table --out BENCHMARKS.md

@@ -1,0 +1,14 @@
+//! The benchmark behind `make bench`: a load generator, a reference
+//! responder, the cost of one report, and the side-by-side table.
+//!
+//! - [`load`]: C requests in flight from one process, TCP or UDP.
+//! - [`reference`]: the simplest server sending the same bytes.
+//! - [`report_cost`]: one report, native or by running uptime.
+//! - [`table`]: every mode beside the reference, rounds interleaved.
+//! - [`stats`]: percentiles and medians.
+
+pub mod load;
+pub mod reference;
+pub mod report_cost;
+pub mod stats;
+pub mod table;

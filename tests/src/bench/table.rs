@@ -1,0 +1,522 @@
+//! The whole benchmark: every server mode against the reference responder,
+//! rounds interleaved (A B B A A B ...) so that the machine's drift hits both
+//! sides alike, and the figures written as Markdown.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::load::{self, Load, Transport};
+use super::report_cost::{self, Cost};
+use super::stats::{Latencies, median};
+
+/// How the benchmark is run.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// Where `ruptimed`, `ruptime` and `ruptime-bench` are.
+    pub bin_dir: PathBuf,
+    /// Rounds per row, each side.
+    pub rounds: usize,
+    /// Length of one round.
+    pub round: Duration,
+}
+
+/// A server process, killed when dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Server {
+    /// Starts `program ARGS`, which prints `listening on ADDR ...` first.
+    fn start(program: &Path, args: &[&str]) -> Server {
+        let mut child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("piped stdout");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("a listening line");
+        let addr = line
+            .strip_prefix("listening on ")
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("{} printed {line:?}", program.display()));
+        Server { child, addr }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One row: our server beside the reference at one concurrency.
+struct Row {
+    what: String,
+    concurrency: usize,
+    reference: f64,
+    ours: f64,
+    ratio: f64,
+    p50: Duration,
+    p99: Duration,
+    errors: u64,
+    timeouts: u64,
+}
+
+/// A configuration of the daemon.
+#[derive(Clone, Copy)]
+struct Config {
+    mode: &'static str,
+    command: bool,
+}
+
+impl Config {
+    fn transport(self) -> Transport {
+        if self.mode == "dgram" {
+            Transport::Udp
+        } else {
+            Transport::Tcp
+        }
+    }
+
+    fn name(self) -> String {
+        let source = if self.command {
+            "--command /usr/bin/uptime"
+        } else {
+            "native"
+        };
+        format!("{} ({source})", self.mode)
+    }
+
+    fn start(self, plan: &Plan) -> Server {
+        let mut args = vec![
+            "--foreground",
+            "--mode",
+            self.mode,
+            "--listen",
+            "127.0.0.1",
+            "--port",
+            "0",
+        ];
+        args.extend_from_slice(&["--max-children", "64"]);
+        if self.command {
+            args.extend_from_slice(&["--command", "/usr/bin/uptime"]);
+        }
+        Server::start(&plan.bin_dir.join("ruptimed"), &args)
+    }
+}
+
+const CONFIGS: [(Config, &[usize]); 6] = [
+    (
+        Config {
+            mode: "stream",
+            command: false,
+        },
+        &[1, 32],
+    ),
+    (
+        Config {
+            mode: "stream",
+            command: true,
+        },
+        &[1, 8, 32],
+    ),
+    (
+        Config {
+            mode: "fork",
+            command: false,
+        },
+        &[1, 8],
+    ),
+    (
+        Config {
+            mode: "fork",
+            command: true,
+        },
+        &[1, 8],
+    ),
+    (
+        Config {
+            mode: "dgram",
+            command: false,
+        },
+        &[1, 32],
+    ),
+    (
+        Config {
+            mode: "dgram",
+            command: true,
+        },
+        &[1, 32],
+    ),
+];
+
+/// Runs the benchmark; the Markdown of its figures.
+pub fn run(plan: &Plan) -> String {
+    let line = reference_line();
+    let mut rows = Vec::new();
+    for (config, concurrencies) in CONFIGS {
+        let reference_args = [
+            "reference",
+            if config.transport() == Transport::Udp {
+                "--udp"
+            } else {
+                "--tcp"
+            },
+            "--line",
+            &line,
+        ];
+        let reference = Server::start(&plan.bin_dir.join("ruptime-bench"), &reference_args);
+        let ours = config.start(plan);
+        for &concurrency in concurrencies {
+            rows.push(side_by_side(plan, config, concurrency, &reference, &ours));
+        }
+    }
+    let cost = report_cost::measure(2_000, 200);
+    let floods: Vec<_> = ["stream", "fork", "dgram"]
+        .into_iter()
+        .map(|mode| flood(plan, mode))
+        .collect();
+    let client = client_start_up(plan);
+    render(plan, &rows, &cost, &floods, &client)
+}
+
+/// The daemon's current line, so that the reference sends as many bytes.
+fn reference_line() -> String {
+    let mut line = Vec::new();
+    let reporter = ruptime_common::uptime::Reporter::from_environment();
+    reporter
+        .write_line(ruptime_common::uptime::now(), &mut line)
+        .expect("this host's uptime line");
+    String::from_utf8(line).expect("an ASCII line")
+}
+
+fn side_by_side(
+    plan: &Plan,
+    config: Config,
+    concurrency: usize,
+    reference: &Server,
+    ours: &Server,
+) -> Row {
+    let load = |addr| Load {
+        addr,
+        transport: config.transport(),
+        concurrency,
+        count: u64::MAX,
+        duration: plan.round,
+        timeout: Duration::from_secs(2),
+    };
+    let (mut ref_rates, mut our_rates, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let mut latencies = Latencies::default();
+    let (mut errors, mut timeouts) = (0, 0);
+    for round in 0..plan.rounds {
+        let run = |addr| load::run(&load(addr)).expect("the load runs");
+        let (theirs, mine) = if round % 2 == 0 {
+            let theirs = run(reference.addr);
+            (theirs, run(ours.addr))
+        } else {
+            let mine = run(ours.addr);
+            (run(reference.addr), mine)
+        };
+        ref_rates.push(theirs.rate());
+        our_rates.push(mine.rate());
+        ratios.push(mine.rate() / theirs.rate().max(1e-9));
+        latencies.merge(mine.latencies);
+        errors += mine.errors;
+        timeouts += mine.timeouts;
+    }
+    Row {
+        what: config.name(),
+        concurrency,
+        reference: median(&ref_rates),
+        ours: median(&our_rates),
+        ratio: median(&ratios),
+        p50: latencies.percentile(50.0),
+        p99: latencies.percentile(99.0),
+        errors,
+        timeouts,
+    }
+}
+
+/// 20 000 requests at concurrency 64, and what the daemon used meanwhile.
+struct Flood {
+    mode: &'static str,
+    outcome: load::Outcome,
+    peak_rss_kib: u64,
+    idle_cpu_ticks: u64,
+}
+
+fn flood(plan: &Plan, mode: &'static str) -> Flood {
+    let config = Config {
+        mode,
+        command: false,
+    };
+    let server = config.start(plan);
+    let outcome = load::run(&Load {
+        addr: server.addr,
+        transport: config.transport(),
+        concurrency: 64,
+        count: 20_000,
+        duration: Duration::from_secs(120),
+        timeout: Duration::from_secs(10),
+    })
+    .expect("the load runs");
+    let peak_rss_kib = status_field(server.pid(), "VmHWM:");
+    std::thread::sleep(Duration::from_millis(500));
+    let before = cpu_ticks(server.pid());
+    std::thread::sleep(Duration::from_secs(3));
+    let idle_cpu_ticks = cpu_ticks(server.pid()) - before;
+    Flood {
+        mode,
+        outcome,
+        peak_rss_kib,
+        idle_cpu_ticks,
+    }
+}
+
+fn status_field(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// User plus system CPU time of a process, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(11) + field(12)
+}
+
+/// Median wall time of one `ruptime` query and of `/bin/true`, interleaved.
+struct ClientStartUp {
+    ruptime: Duration,
+    truth: Duration,
+}
+
+fn client_start_up(plan: &Plan) -> ClientStartUp {
+    let server = Config {
+        mode: "stream",
+        command: false,
+    }
+    .start(plan);
+    let port = server.addr.port().to_string();
+    let ruptime = plan.bin_dir.join("ruptime");
+    let (mut ours, mut truth) = (Vec::new(), Vec::new());
+    let time = |program: &Path, args: &[&str]| {
+        let start = Instant::now();
+        let status = Command::new(program)
+            .args(args)
+            .stdout(Stdio::null())
+            .status()
+            .expect("it runs");
+        assert!(status.success(), "{} failed", program.display());
+        start.elapsed().as_secs_f64()
+    };
+    for _ in 0..200 {
+        ours.push(time(&ruptime, &["-p", &port, "127.0.0.1"]));
+        truth.push(time(Path::new("/bin/true"), &[]));
+    }
+    ClientStartUp {
+        ruptime: Duration::from_secs_f64(median(&ours)),
+        truth: Duration::from_secs_f64(median(&truth)),
+    }
+}
+
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    format!("{cores} cores ({cpu}), Linux {}", kernel.trim())
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.0} us", d.as_secs_f64() * 1e6)
+}
+
+fn render(
+    plan: &Plan,
+    rows: &[Row],
+    cost: &Cost,
+    floods: &[Flood],
+    client: &ClientStartUp,
+) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "Machine: {}.  ", machine());
+    let _ = writeln!(
+        md,
+        "Command: `make bench` ({} rounds of {} s per side and row, interleaved; figures are medians).\n",
+        plan.rounds,
+        plan.round.as_secs_f64()
+    );
+    let _ = writeln!(md, "### One report\n\n| how | cost per report |\n|---|---|");
+    let _ = writeln!(
+        md,
+        "| native (`/proc` + utmp + format) | {:.1} us |",
+        cost.native.as_secs_f64() * 1e6
+    );
+    let _ = writeln!(
+        md,
+        "| fork + exec `/usr/bin/uptime` | {:.0} us |",
+        cost.exec.as_secs_f64() * 1e6
+    );
+    let _ = writeln!(
+        md,
+        "| `popen(\"/usr/bin/uptime\")` (`sh -c`) | {:.0} us |",
+        cost.popen.as_secs_f64() * 1e6
+    );
+    let _ = writeln!(
+        md,
+        "\nNative is {:.0}x cheaper than fork + exec.\n",
+        cost.exec.as_secs_f64() / cost.native.as_secs_f64().max(1e-12)
+    );
+    let _ = writeln!(
+        md,
+        "### Requests per second, beside the reference responder\n\n\
+         The reference writes the same number of bytes and closes (TCP), or answers each datagram (UDP).\n\n\
+         | server | concurrency | reference req/s | ours req/s | ratio | p50 | p99 | errors | timeouts |\n\
+         |---|---|---|---|---|---|---|---|---|"
+    );
+    for r in rows {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:.0} | {:.0} | {:.2} | {} | {} | {} | {} |",
+            r.what,
+            r.concurrency,
+            r.reference,
+            r.ours,
+            r.ratio,
+            us(r.p50),
+            us(r.p99),
+            r.errors,
+            r.timeouts
+        );
+    }
+    let rate = |what: &str, c: usize| {
+        rows.iter()
+            .find(|r| r.what.starts_with(what) && r.concurrency == c)
+            .map_or(0.0, |r| r.ours)
+    };
+    let _ = writeln!(
+        md,
+        "\n### Ratios between modes (same run)\n\n| comparison | ratio |\n|---|---|"
+    );
+    for (what, a, b) in [
+        (
+            "fork native / fork --command, concurrency 8",
+            rate("fork (native", 8),
+            rate("fork (--command", 8),
+        ),
+        (
+            "fork --command / stream --command (one command at a time), concurrency 8",
+            rate("fork (--command", 8),
+            rate("stream (--command", 8),
+        ),
+        (
+            "stream native / stream --command, concurrency 1",
+            rate("stream (native", 1),
+            rate("stream (--command", 1),
+        ),
+        (
+            "dgram native / dgram --command, concurrency 32",
+            rate("dgram (native", 32),
+            rate("dgram (--command", 32),
+        ),
+    ] {
+        let _ = writeln!(md, "| {what} | {:.1}x |", a / b.max(1e-9));
+    }
+    let _ = writeln!(
+        md,
+        "\n### 20 000 requests at concurrency 64 (native)\n\n\
+         | mode | answered | errors | timeouts | wall time | req/s | daemon peak RSS | daemon CPU over 3 s idle |\n\
+         |---|---|---|---|---|---|---|---|"
+    );
+    for f in floods {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {:.2} s | {:.0} | {:.1} MiB | {} ticks |",
+            f.mode,
+            f.outcome.ok,
+            f.outcome.errors,
+            f.outcome.timeouts,
+            f.outcome.elapsed.as_secs_f64(),
+            f.outcome.rate(),
+            f.peak_rss_kib as f64 / 1024.0,
+            f.idle_cpu_ticks
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\n### The client, one query as a whole process\n\n| process | median wall time |\n|---|---|\n\
+         | `ruptime -p PORT 127.0.0.1` (stream) | {} |\n| `/bin/true` | {} |",
+        us(client.ruptime),
+        us(client.truth)
+    );
+    md
+}
+
+const BEGIN: &str = "<!-- figures: written by `make bench` -->";
+const END: &str = "<!-- end of figures -->";
+
+/// Puts `figures` between the markers of the file at `path`, keeping the
+/// prose around them; a file without markers gets them at its end.
+///
+/// # Errors
+/// The file cannot be read or written.
+pub fn write_between_markers(path: &Path, figures: &str) -> std::io::Result<()> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e),
+    };
+    let block = format!("{BEGIN}\n{figures}{END}");
+    let updated = match (text.find(BEGIN), text.find(END)) {
+        (Some(begin), Some(end)) if begin < end => {
+            format!("{}{block}{}", &text[..begin], &text[end + END.len()..])
+        }
+        _ => format!(
+            "{text}{}{block}\n",
+            if text.is_empty() || text.ends_with('\n') {
+                ""
+            } else {
+                "\n"
+            }
+        ),
+    };
+    std::fs::write(path, updated)
+}

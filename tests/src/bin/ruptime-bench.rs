@@ -1,0 +1,168 @@
+//! `ruptime-bench`: the load generator, the reference responder and the
+//! benchmark table of the ruptime suite (`make bench`). Loopback only.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use ruptime_common::duration::parse_seconds;
+use ruptime_tests::bench::load::{self, Load, Transport};
+use ruptime_tests::bench::{reference, report_cost, table};
+
+#[derive(Parser)]
+#[command(
+    name = "ruptime-bench",
+    version,
+    about = "Measure ruptimed beside a reference responder, on loopback"
+)]
+struct Cli {
+    #[command(subcommand)]
+    job: Job,
+}
+
+#[derive(Subcommand)]
+enum Job {
+    /// Keep requests in flight against a server and print what it sustained
+    Load {
+        /// The server (a loopback address)
+        #[arg(long)]
+        addr: SocketAddr,
+        /// UDP instead of TCP
+        #[arg(long)]
+        udp: bool,
+        /// Requests in flight at once
+        #[arg(short, long, default_value_t = 1)]
+        concurrency: usize,
+        /// Requests to make at most
+        #[arg(short = 'n', long, default_value_t = 10_000)]
+        count: u64,
+        /// Seconds to keep starting requests
+        #[arg(short = 't', long, default_value = "10", value_parser = parse_seconds)]
+        time: Duration,
+    },
+    /// Serve a fixed line: the reference responder
+    Reference {
+        /// UDP instead of TCP
+        #[arg(long, conflicts_with = "tcp")]
+        udp: bool,
+        /// TCP (the default)
+        #[arg(long)]
+        tcp: bool,
+        /// The line to send
+        #[arg(
+            long,
+            default_value = " 00:00:00 up 1 min,  0 user,  load average: 0.00, 0.00, 0.00\n"
+        )]
+        line: String,
+        /// Where to listen
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+    },
+    /// The cost of one report, native and by running uptime
+    Report,
+    /// The whole table (what `make bench` writes to BENCHMARKS.md)
+    Table {
+        /// Rounds per row and side
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// Seconds per round
+        #[arg(long, default_value = "1", value_parser = parse_seconds)]
+        round: Duration,
+        /// Replace the figures between the markers of this file; else print them
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().job {
+        Job::Load {
+            addr,
+            udp,
+            concurrency,
+            count,
+            time,
+        } => {
+            if !addr.ip().is_loopback() {
+                eprintln!("ruptime-bench: {addr} is not a loopback address");
+                return ExitCode::from(2);
+            }
+            let transport = if udp { Transport::Udp } else { Transport::Tcp };
+            let load = Load {
+                addr,
+                transport,
+                concurrency,
+                count,
+                duration: time,
+                timeout: Duration::from_secs(2),
+            };
+            match load::run(&load) {
+                Ok(mut o) => {
+                    println!(
+                        "{:.0} req/s, p50 {:?}, p99 {:?}, {} answered, {} errors, {} timeouts in {:.2} s",
+                        o.rate(),
+                        o.latencies.percentile(50.0),
+                        o.latencies.percentile(99.0),
+                        o.ok,
+                        o.errors,
+                        o.timeouts,
+                        o.elapsed.as_secs_f64()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("ruptime-bench: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Job::Reference {
+            udp, line, listen, ..
+        } => {
+            let transport = if udp { Transport::Udp } else { Transport::Tcp };
+            let served = reference::serve(transport, listen, line.as_bytes(), |addr| {
+                println!("listening on {addr} (reference)");
+                let _ = std::io::stdout().flush();
+            });
+            if let Err(e) = served {
+                eprintln!("ruptime-bench: {e}");
+            }
+            ExitCode::FAILURE
+        }
+        Job::Report => {
+            let cost = report_cost::measure(20_000, 300);
+            println!(
+                "native {:?}, fork+exec uptime {:?}, popen uptime {:?}",
+                cost.native, cost.exec, cost.popen
+            );
+            ExitCode::SUCCESS
+        }
+        Job::Table { rounds, round, out } => {
+            let bin_dir = std::env::current_exe()
+                .ok()
+                .and_then(|exe| exe.parent().map(PathBuf::from))
+                .unwrap_or_default();
+            let figures = table::run(&table::Plan {
+                bin_dir,
+                rounds,
+                round,
+            });
+            match out {
+                Some(path) => match table::write_between_markers(&path, &figures) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        eprintln!("ruptime-bench: {}: {e}", path.display());
+                        ExitCode::FAILURE
+                    }
+                },
+                None => {
+                    print!("{figures}");
+                    ExitCode::SUCCESS
+                }
+            }
+        }
+    }
+}

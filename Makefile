@@ -1,14 +1,25 @@
 # ruptime: build, demo, test, install.
 #   make demo      build, start ruptimed on 127.0.0.1 and ask it in every mode
 #   make test      every test (as root the namespace and systemd tests run too)
-#   make install   PREFIX=/usr/local DESTDIR=  binaries, units, man pages, completions
+#   make install   PREFIX=/usr/local DESTDIR=  binaries, systemd units and their sandbox
+#   make uninstall exactly what make install put there
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CARGO   ?= cargo
 RELEASE := target/release
+BINDIR  ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+# Where the binaries to install are; the default builds them first.
+BINARIES ?= $(RELEASE)
 
-.PHONY: build demo deps test lint bench clean
+UNITS    := ruptimed.service ruptimed.socket ruptimed-inetd.socket ruptimed-inetd@.service
+DROPINS  := ruptimed.service.d ruptimed-inetd@.service.d
+INSTALLED := $(BINDIR)/ruptime $(SBINDIR)/ruptimed $(addprefix $(UNITDIR)/,$(UNITS)) \
+             $(addsuffix /hardening.conf,$(addprefix $(UNITDIR)/,$(DROPINS)))
+
+.PHONY: build demo deps test lint bench install uninstall clean
 
 build:
 	$(CARGO) build --release --workspace --bins
@@ -29,7 +40,7 @@ demo: build
 # What the tests use beyond the toolchain, installed only when missing (as
 # root): uptime (the differential tests), ip and unshare (namespaces), time
 # zones, and a decimal-comma locale.
-DEBIAN_PACKAGES := procps iproute2 util-linux tzdata locales
+DEBIAN_PACKAGES := procps iproute2 util-linux tzdata locales systemd systemd-container
 deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ "$$(id -u)" != 0 ]; then \
@@ -48,6 +59,24 @@ test: deps
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# The binaries, the units (ExecStart pointing at SBINDIR) and their sandbox.
+install: $(if $(filter $(RELEASE),$(BINARIES)),build)
+	install -D -m 0755 $(BINARIES)/ruptime $(DESTDIR)$(BINDIR)/ruptime
+	install -D -m 0755 $(BINARIES)/ruptimed $(DESTDIR)$(SBINDIR)/ruptimed
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	for unit in $(UNITS); do \
+	  sed 's|/usr/local/sbin/ruptimed|$(SBINDIR)/ruptimed|' systemd/$$unit > $(DESTDIR)$(UNITDIR)/$$unit; \
+	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$unit; \
+	done
+	for dir in $(DROPINS); do \
+	  install -D -m 0644 systemd/hardening.conf $(DESTDIR)$(UNITDIR)/$$dir/hardening.conf; \
+	done
+
+# Exactly what install put there, and the drop-in directories it made.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	for dir in $(DROPINS); do rmdir $(DESTDIR)$(UNITDIR)/$$dir 2>/dev/null || true; done
 
 clean:
 	$(CARGO) clean

@@ -20,10 +20,19 @@ use syslog::{Facility, Formatter3164, LoggerBackend};
 pub enum Target {
     /// Standard error, one line per message: `ident: message`.
     Stderr,
-    /// The system's syslog socket (`/dev/log`); stderr when there is none.
+    /// The system's syslog socket (`/dev/log`); the fallback when there is none.
     Syslog,
     /// A syslog datagram socket at this path (tests read real syslog lines from it).
     SyslogAt(PathBuf),
+}
+
+/// Where lines go when syslog is missing or a line cannot be sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fallback {
+    /// Standard error.
+    Stderr,
+    /// Nowhere: standard error may be a client's socket, as under inetd.
+    Nowhere,
 }
 
 /// Why logging could not be set up.
@@ -51,7 +60,7 @@ impl std::error::Error for LoggingError {}
 type Syslog = syslog::Logger<LoggerBackend, Formatter3164>;
 
 enum Backend {
-    Stderr,
+    Fallback,
     Syslog(Syslog),
 }
 
@@ -59,23 +68,29 @@ enum Backend {
 pub struct Logger {
     ident: &'static str,
     target: Target,
+    fallback: Fallback,
     backend: Mutex<Backend>,
 }
 
 /// Installs the logger for `target` at level info, and returns it.
 ///
 /// Call it after daemonizing: syslog lines carry the pid read here.
-/// [`Target::Syslog`] without a `/dev/log` falls back to stderr, and
+/// [`Target::Syslog`] without a `/dev/log` uses `fallback`, and
 /// [`Logger::is_syslog`] then says so.
 ///
 /// # Errors
 /// [`LoggingError::Syslog`] when [`Target::SyslogAt`] cannot be reached;
 /// [`LoggingError::AlreadySet`] on a second call.
-pub fn init(ident: &'static str, target: Target) -> Result<&'static Logger, LoggingError> {
+pub fn init(
+    ident: &'static str,
+    target: Target,
+    fallback: Fallback,
+) -> Result<&'static Logger, LoggingError> {
     let backend = open(ident, &target)?;
     let logger: &'static Logger = Box::leak(Box::new(Logger {
         ident,
         target,
+        fallback,
         backend: Mutex::new(backend),
     }));
     log::set_logger(logger).map_err(|_| LoggingError::AlreadySet)?;
@@ -91,8 +106,8 @@ fn open(ident: &'static str, target: &Target) -> Result<Backend, LoggingError> {
         pid: std::process::id(),
     };
     match target {
-        Target::Stderr => Ok(Backend::Stderr),
-        Target::Syslog => Ok(syslog::unix(formatter).map_or(Backend::Stderr, Backend::Syslog)),
+        Target::Stderr => Ok(Backend::Fallback),
+        Target::Syslog => Ok(syslog::unix(formatter).map_or(Backend::Fallback, Backend::Syslog)),
         Target::SyslogAt(path) => syslog::unix_custom(formatter, path)
             .map(Backend::Syslog)
             .map_err(|e| LoggingError::Syslog(path.clone(), reason(&e))),
@@ -158,9 +173,9 @@ impl Log for Logger {
                 Level::Debug | Level::Trace => syslog.debug(message),
             }
             .is_ok(),
-            Backend::Stderr => false,
+            Backend::Fallback => false,
         };
-        if !sent {
+        if !sent && (self.fallback == Fallback::Stderr || self.target == Target::Stderr) {
             let label = match record.level() {
                 Level::Error => "error: ",
                 Level::Warn => "warning: ",

@@ -33,6 +33,17 @@ pub struct Cli {
     #[arg(short, long)]
     pub foreground: bool,
 
+    /// Serve the one connection (or datagram) on standard input and exit, as
+    /// inetd, xinetd and systemd's Accept=yes sockets start a server; logs go
+    /// to syslog only
+    #[arg(long, conflicts_with_all = ["listen", "port", "foreground", "pid_file"])]
+    pub inetd: bool,
+
+    /// Once the sockets are bound, switch from root to this user, its group
+    /// and its supplementary groups
+    #[arg(short, long, value_name = "NAME")]
+    pub user: Option<String>,
+
     /// Write the daemon's pid to this file (locked while it runs; removed at exit)
     #[arg(long, value_name = "PATH")]
     pub pid_file: Option<PathBuf>,

@@ -5,7 +5,7 @@
 //! - [`listen`]: binding the sockets (all addresses by default).
 //! - [`daemon`]: detaching, with the verdict reported to the terminal;
 //!   [`descriptors`]: inherited descriptors kept from commands.
-//! - [`pidfile`]: the locked pid file.
+//! - [`pidfile`]: the locked pid file; [`privileges`]: dropping root.
 //! - [`signals`]: signals as events for the serve loop.
 //! - [`report`]: what a request is answered with; [`command`] runs it.
 //! - [`serve`]: the serve loop, and one module per mode.
@@ -22,6 +22,7 @@ pub mod fatal;
 pub mod forked;
 pub mod listen;
 pub mod pidfile;
+pub mod privileges;
 pub mod report;
 pub mod serve;
 pub mod signals;
@@ -29,40 +30,50 @@ pub mod throttle;
 
 use std::io::Write;
 use std::path::Path;
+use std::time::Instant;
 
-use ruptime_common::logging::{self, Logger, Target};
+use ruptime_common::logging::{self, Fallback, Logger, Target};
+use ruptime_common::mode::Mode;
 use ruptime_common::oserror::describe;
 use ruptime_common::resolve;
+use sd_notify::NotifyState;
 
 use cli::Cli;
 use command::Command;
 use fatal::Fatal;
 use listen::Listener;
 use pidfile::PidFile;
+use privileges::Account;
 use report::{Native, Reporter};
 use serve::{Server, Work};
 use signals::Signals;
 
-/// Binds, detaches unless in the foreground, and serves until SIGTERM or SIGINT.
+/// Binds (or takes systemd's sockets), detaches unless in the foreground,
+/// and serves until SIGTERM or SIGINT; with `--inetd`, serves one request.
 ///
 /// # Errors
 /// Anything that stops the daemon from starting, or `poll` failing later.
 pub fn run(cli: &Cli) -> Result<(), Fatal> {
     let inherited = descriptors::close_on_exec_above_stderr();
-    let proto = cli.mode.proto();
-    let port = match &cli.port {
-        Some(spec) => {
-            resolve::port(spec, proto).map_err(|e| Fatal::new(format!("--port {spec}: {e}")))?
-        }
-        None => resolve::default_port(proto),
-    };
-    let listeners = listen::bind_all(&cli.listen, port, cli.mode)?;
-    let reporter = match &cli.command {
+    let account = cli.user.as_deref().map(privileges::lookup).transpose()?;
+    let mut reporter = match &cli.command {
         Some(path) => {
             Reporter::Command(Command::new(path, &cli.command_args, cli.request_timeout)?)
         }
         None => Reporter::Native(Native::new()),
     };
+    if cli.inetd {
+        let stdin = serve::inetd::stdin_kind()?;
+        let target = cli
+            .syslog_socket
+            .clone()
+            .map_or(Target::Syslog, Target::SyslogAt);
+        logging::init("ruptimed", target, Fallback::Nowhere)
+            .map_err(|e| Fatal::new(e.to_string()))?;
+        drop_privileges(account.as_ref())?;
+        return serve::inetd::serve(stdin, &mut reporter, Instant::now() + cli.request_timeout);
+    }
+    let listeners = listeners(cli)?;
     let mut pid_file = cli.pid_file.as_deref().map(PidFile::lock).transpose()?;
     let target = match (&cli.syslog_socket, cli.foreground) {
         (Some(path), _) => Target::SyslogAt(path.clone()),
@@ -77,13 +88,14 @@ pub fn run(cli: &Cli) -> Result<(), Fatal> {
     } else {
         Some(daemon::daemonize()?)
     };
-    let started = start(target, pid_file.as_mut());
+    let started = start(target, pid_file.as_mut(), account.as_ref());
     let (logger, signals) = match (started, readiness) {
         (Ok(started), readiness) => {
             announce(cli, &listeners, &reporter);
             if let Some(readiness) = readiness {
                 readiness.ready();
             }
+            tell_systemd(NotifyState::Ready);
             started
         }
         (Err(e), Some(readiness)) => {
@@ -100,33 +112,77 @@ pub fn run(cli: &Cli) -> Result<(), Fatal> {
     }
     let work = Work::new(reporter, cli.request_timeout, cli.max_children as usize);
     let served = Server::new(listeners, signals, logger, work).run();
+    tell_systemd(NotifyState::Stopping);
     log::info!("exiting");
     served
 }
 
-/// Logging, the pid, the signal handlers: what the daemon sets up once detached.
+/// The sockets systemd passed, else the ones `--listen` and `--port` name.
+fn listeners(cli: &Cli) -> Result<Vec<Listener>, Fatal> {
+    let stream_mode = if cli.mode == Mode::Fork {
+        Mode::Fork
+    } else {
+        Mode::Stream
+    };
+    if let Some(passed) = listen::from_systemd(stream_mode)? {
+        return Ok(passed);
+    }
+    let proto = cli.mode.proto();
+    let port = match &cli.port {
+        Some(spec) => {
+            resolve::port(spec, proto).map_err(|e| Fatal::new(format!("--port {spec}: {e}")))?
+        }
+        None => resolve::default_port(proto),
+    };
+    listen::bind_all(&cli.listen, port, cli.mode)
+}
+
+/// Logging, the pid, the user, the signal handlers: what the daemon sets up
+/// once detached.
 fn start(
     target: Target,
     pid_file: Option<&mut PidFile>,
+    account: Option<&Account>,
 ) -> Result<(&'static Logger, Signals), Fatal> {
-    let logger = logging::init("ruptimed", target).map_err(|e| Fatal::new(e.to_string()))?;
+    let logger = logging::init("ruptimed", target, Fallback::Stderr)
+        .map_err(|e| Fatal::new(e.to_string()))?;
     if let Some(pid_file) = pid_file {
         pid_file
             .write_pid()
             .map_err(|e| Fatal::new(format!("cannot write the pid file: {}", describe(&e))))?;
     }
+    drop_privileges(account)?;
     let signals = Signals::install()
         .map_err(|e| Fatal::new(format!("cannot handle signals: {}", describe(&e))))?;
     Ok((logger, signals))
 }
 
+/// Becomes `--user`'s account, or warns when running as root.
+fn drop_privileges(account: Option<&Account>) -> Result<(), Fatal> {
+    match account {
+        Some(account) => privileges::become_user(account),
+        None => {
+            privileges::warn_if_root();
+            Ok(())
+        }
+    }
+}
+
+/// Tells systemd (when it started us, with `Type=notify`) how we are.
+fn tell_systemd(state: NotifyState<'_>) {
+    if let Err(e) = sd_notify::notify(&[state]) {
+        log::warn!("cannot notify systemd: {}", describe(&e));
+    }
+}
 /// Logs the start, and in the foreground prints each address on stdout.
 fn announce(cli: &Cli, listeners: &[Listener], reporter: &Reporter) {
-    let addrs: Vec<String> = listeners.iter().map(|l| l.local.to_string()).collect();
+    let sockets: Vec<String> = listeners
+        .iter()
+        .map(|l| format!("{} ({})", l.local, l.mode))
+        .collect();
     log::info!(
-        "serving {} mode on {} with the {} (ruptimed {})",
-        cli.mode,
-        addrs.join(", "),
+        "serving {} with the {} (ruptimed {})",
+        sockets.join(", "),
         reporter.describe(),
         env!("CARGO_PKG_VERSION")
     );

@@ -5,16 +5,19 @@
 //! every address, IPv4 (`0.0.0.0`) and IPv6 (`[::]`), on one port; `--listen`
 //! names addresses instead. With port 0 the first socket gets a free port and
 //! the others share it, so one port number reaches the daemon on every address.
+//!
+//! Under systemd socket activation ([`from_systemd`]) the daemon binds nothing
+//! and serves the sockets it was passed instead.
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::fd::{FromRawFd, OwnedFd};
 
 use ruptime_common::mode::Mode;
+use ruptime_common::oserror::describe;
 use ruptime_common::resolve::{self, Proto};
 use ruptime_common::server::{BACKLOG, SocketKind, initserver};
-use socket2::Socket;
-
-use ruptime_common::oserror::describe;
+use socket2::{Socket, Type};
 
 use crate::fatal::Fatal;
 
@@ -109,6 +112,52 @@ fn bind_together(
         });
     }
     Ok(listeners)
+}
+
+/// The sockets systemd passed (`LISTEN_FDS`, for this process by
+/// `LISTEN_PID`), or `None` when there are none. Listening stream sockets are
+/// served in `stream_mode` (stream, or fork), datagram sockets as dgram.
+///
+/// # Errors
+/// The variables are malformed, or a descriptor is not a listening TCP or a
+/// UDP socket (`Accept=yes` wants `--inetd`).
+#[allow(unsafe_code)]
+pub fn from_systemd(stream_mode: Mode) -> Result<Option<Vec<Listener>>, Fatal> {
+    let fds = sd_notify::listen_fds().map_err(|e| Fatal::new(format!("socket activation: {e}")))?;
+    if fds.len() == 0 {
+        return Ok(None);
+    }
+    let mut listeners = Vec::with_capacity(fds.len());
+    for fd in fds {
+        // SAFETY: systemd passes these descriptors to this process (LISTEN_PID
+        // was checked), they are open, and each is taken once, here.
+        let socket = Socket::from(unsafe { OwnedFd::from_raw_fd(fd) });
+        let failed = |why: String| Fatal::new(format!("socket activation: fd {fd}: {why}"));
+        let mode = match socket.r#type().map_err(|e| failed(describe(&e)))? {
+            Type::STREAM if socket.is_listener().map_err(|e| failed(describe(&e)))? => stream_mode,
+            Type::STREAM => {
+                return Err(failed(
+                    "a connected socket (Accept=yes wants --inetd)".into(),
+                ));
+            }
+            Type::DGRAM => Mode::Dgram,
+            _ => return Err(failed("neither a stream nor a datagram socket".into())),
+        };
+        let local = socket
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_socket())
+            .ok_or_else(|| failed("not an IP socket".into()))?;
+        socket
+            .set_nonblocking(true)
+            .map_err(|e| failed(describe(&e)))?;
+        listeners.push(Listener {
+            socket,
+            local,
+            mode,
+        });
+    }
+    Ok(Some(listeners))
 }
 
 /// Whether the kernel has no IPv6 (disabled, or not built in).

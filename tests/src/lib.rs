@@ -3,16 +3,22 @@
 //!
 //! - [`bench`]: the benchmark behind `make bench` (binary `ruptime-bench`).
 //! - [`bins`]: where the binaries are (built once per test process).
-//! - [`namespace`]: private mount namespaces, and skipping without root.
+//! - [`network`]: test hosts in network namespaces on one bridge.
+//! - [`namespace`]: private mount namespaces.
+//! - [`skip`]: skipping, with a reason, what needs root or a missing tool.
 //! - [`process`]: running a command to its end, with a hard limit.
+//! - [`container`]: a real systemd in a container, from this machine's root.
 //! - [`daemon`]: a `ruptimed` in the foreground, killed when dropped.
 //! - [`syslog`]: a syslog socket the test owns.
 //! - [`uptime`]: the grammar of the uptime line.
 
 pub mod bench;
 pub mod bins;
+pub mod container;
 pub mod daemon;
 pub mod namespace;
+pub mod network;
 pub mod process;
+pub mod skip;
 pub mod syslog;
 pub mod uptime;

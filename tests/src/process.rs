@@ -109,3 +109,67 @@ pub fn ruptime(args: &[&str]) -> Finished {
 pub fn ruptimed(args: &[&str]) -> Finished {
     run(&crate::bins::bin("ruptimed"), args, CLIENT_LIMIT)
 }
+
+/// A process left running while the test talks to it; killed when dropped.
+#[derive(Debug)]
+pub struct Background {
+    child: Child,
+    stdout: Option<JoinHandle<Vec<u8>>>,
+    stderr: Option<JoinHandle<Vec<u8>>>,
+    start: Instant,
+}
+
+impl Background {
+    /// Starts `program ARGS` with stdin closed and its output captured.
+    pub fn start(program: &Path, args: &[&str]) -> Background {
+        let mut command = Command::new(program);
+        command.args(args);
+        let start = Instant::now();
+        let mut child = spawn_piped(&mut command);
+        let stdout = Some(collect(child.stdout.take()));
+        let stderr = Some(collect(child.stderr.take()));
+        Background {
+            child,
+            stdout,
+            stderr,
+            start,
+        }
+    }
+
+    /// Waits for it to end by itself within `limit` (panics otherwise).
+    pub fn finish(mut self, limit: Duration) -> Finished {
+        let status = wait_until(&mut self.child, Instant::now() + limit)
+            .unwrap_or_else(|| panic!("still running after {limit:?}"));
+        self.collect(status)
+    }
+
+    /// Kills it and returns what it wrote.
+    pub fn kill(mut self) -> Finished {
+        let _ = self.child.kill();
+        let status = self.child.wait().expect("the child is ours");
+        self.collect(status)
+    }
+
+    fn collect(&mut self, status: ExitStatus) -> Finished {
+        let take = |h: &mut Option<JoinHandle<Vec<u8>>>| {
+            h.take()
+                .map(|h| h.join().unwrap_or_default())
+                .unwrap_or_default()
+        };
+        Finished {
+            status,
+            stdout: take(&mut self.stdout),
+            stderr: String::from_utf8_lossy(&take(&mut self.stderr)).into_owned(),
+            elapsed: self.start.elapsed(),
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}

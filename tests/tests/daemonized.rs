@@ -52,17 +52,14 @@ fn it_detaches_logs_to_syslog_and_stops_on_sigterm() {
     assert_eq!(tty, "0", "the daemon has no controlling terminal");
 
     // Its start reaches syslog: facility daemon, severity info, ident and pid.
-    let lines = syslog.lines_until("serving dgram mode on", LOG_WAIT);
+    let lines = syslog.lines_until("serving 127.0.0.1:", LOG_WAIT);
     let start = lines.last().expect("a start line");
     assert!(
         start.starts_with("<30>"),
         "daemon.info is priority 30: {start}"
     );
     assert!(
-        start.contains(&format!(
-            "ruptimed[{}]: serving dgram mode on 127.0.0.1:",
-            daemon.pid
-        )),
+        start.contains(&format!("ruptimed[{}]: serving 127.0.0.1:", daemon.pid)),
         "{start}"
     );
     let port = start
@@ -72,6 +69,13 @@ fn it_detaches_logs_to_syslog_and_stops_on_sigterm() {
         .split(' ')
         .next()
         .unwrap();
+    assert!(
+        start.ends_with(&format!(
+            "127.0.0.1:{port} (dgram) with the native report (ruptimed {})",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{start}"
+    );
 
     let out = ruptime(&["-m", "dgram", "-p", port, "127.0.0.1"]);
     assert_eq!(out.code(), 0, "{out:?}");

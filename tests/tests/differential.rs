@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use ruptime_tests::bins::bin;
 use ruptime_tests::daemon::Daemon;
-use ruptime_tests::namespace::{can_run, with_private_mounts};
+use ruptime_tests::namespace::with_private_mounts;
 use ruptime_tests::process::{run_command, ruptime};
+use ruptime_tests::skip::can_run;
 use tempfile::TempDir;
 
 const UPTIME: &str = "/usr/bin/uptime";

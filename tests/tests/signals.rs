@@ -34,11 +34,11 @@ fn sighup_reopens_the_syslog_connection() {
         "--syslog-socket",
         syslog.path().to_str().unwrap(),
     ]);
-    let started = syslog.lines_until("serving stream mode", Duration::from_secs(10));
+    let started = syslog.lines_until("serving 127.0.0.1:", Duration::from_secs(10));
     assert!(
         started
             .last()
-            .is_some_and(|l| l.contains("serving stream mode on 127.0.0.1:")),
+            .is_some_and(|l| l.contains(" (stream) with the native report")),
         "{started:?}"
     );
     daemon.signal(Signal::SIGHUP);

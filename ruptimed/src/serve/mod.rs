@@ -10,6 +10,7 @@
 mod accept;
 mod dgram;
 mod fork;
+pub(crate) mod inetd;
 mod send;
 mod stream;
 

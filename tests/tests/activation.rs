@@ -1,0 +1,197 @@
+//! Socket activation and inetd style, with systemd's own activator
+//! (`systemd-socket-activate`) passing the sockets as systemd does.
+
+use std::net::{TcpListener, UdpSocket};
+use std::path::Path;
+use std::thread;
+use std::time::Duration;
+
+use ruptime_tests::bins::bin;
+use ruptime_tests::process::{Background, ruptime, ruptimed};
+use ruptime_tests::skip::have_tools;
+use ruptime_tests::uptime;
+
+const ACTIVATE: &str = "/usr/bin/systemd-socket-activate";
+const WAIT: Duration = Duration::from_secs(20);
+
+fn free_port() -> String {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string()
+}
+
+fn ask(mode: &str, port: &str) -> ruptime_tests::process::Finished {
+    ruptime(&["-m", mode, "-w", "10", "-p", port, "127.0.0.1"])
+}
+
+#[test]
+fn a_passed_stream_socket_is_served_without_binding() {
+    if !have_tools("socket activation", &["systemd-socket-activate"]) {
+        return;
+    }
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let daemon_bin = bin("ruptimed");
+    let activator = Background::start(
+        Path::new(ACTIVATE),
+        &["-l", &addr, daemon_bin.to_str().unwrap(), "-f"],
+    );
+    for _ in 0..2 {
+        let out = ask("stream", &port);
+        assert_eq!(out.code(), 0, "{out:?}");
+        uptime::assert_line(&out.stdout);
+    }
+    let out = activator.kill();
+    assert_eq!(out.stdout_text(), format!("listening on {addr} (stream)\n"));
+}
+
+#[test]
+fn stream_and_datagram_sockets_are_served_by_one_process() {
+    if !have_tools("socket activation", &["systemd-socket-activate"]) {
+        return;
+    }
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let daemon_bin = bin("ruptimed");
+    // The outer activator passes a UDP socket on; the inner adds a TCP one.
+    let activator = Background::start(
+        Path::new(ACTIVATE),
+        &[
+            "-d",
+            "-l",
+            &addr,
+            ACTIVATE,
+            "-l",
+            &addr,
+            daemon_bin.to_str().unwrap(),
+            "-f",
+            "-m",
+            "fork",
+        ],
+    );
+    let dgram = {
+        let port = port.clone();
+        thread::spawn(move || ask("dgram", &port))
+    };
+    thread::sleep(Duration::from_millis(300));
+    let stream = ask("fork", &port);
+    let dgram = dgram.join().unwrap();
+    for out in [stream, dgram] {
+        assert_eq!(out.code(), 0, "{out:?}");
+        uptime::assert_line(&out.stdout);
+    }
+    let out = activator.kill();
+    assert_eq!(
+        out.stdout_text(),
+        format!("listening on {addr} (dgram)\nlistening on {addr} (fork)\n")
+    );
+}
+
+#[test]
+fn sockets_for_another_process_are_ignored() {
+    let mut command = std::process::Command::new(bin("ruptimed"));
+    command.env("LISTEN_PID", "1").env("LISTEN_FDS", "1");
+    let daemon = ruptime_tests::daemon::Daemon::start_command(command, &["-l", "127.0.0.1"]);
+    let out = ask("stream", &daemon.port().to_string());
+    uptime::assert_line(&out.stdout);
+}
+
+#[test]
+fn a_connected_socket_is_refused_with_a_hint() {
+    if !have_tools("socket activation", &["systemd-socket-activate"]) {
+        return;
+    }
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let daemon_bin = bin("ruptimed");
+    let activator = Background::start(
+        Path::new(ACTIVATE),
+        &["--accept", "-l", &addr, daemon_bin.to_str().unwrap(), "-f"],
+    );
+    let out = ask("stream", &port);
+    assert_eq!(out.stdout_text(), "", "{out:?}");
+    let out = activator.kill();
+    assert!(
+        out.stderr.contains(
+            "ruptimed: socket activation: fd 3: a connected socket (Accept=yes wants --inetd)"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn inetd_style_serves_one_connection_per_process() {
+    if !have_tools("inetd style", &["systemd-socket-activate"]) {
+        return;
+    }
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let daemon_bin = bin("ruptimed");
+    let activator = Background::start(
+        Path::new(ACTIVATE),
+        &[
+            "--accept",
+            "--inetd",
+            "-l",
+            &addr,
+            daemon_bin.to_str().unwrap(),
+            "--inetd",
+        ],
+    );
+    for _ in 0..3 {
+        let out = ask("stream", &port);
+        assert_eq!(out.code(), 0, "{out:?}");
+        uptime::assert_line(&out.stdout);
+    }
+    let out = activator.kill();
+    assert_eq!(
+        out.stderr.matches("died with code 0").count(),
+        3,
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn inetd_style_answers_a_datagram_and_exits() {
+    if !have_tools("inetd style", &["systemd-socket-activate"]) {
+        return;
+    }
+    let probe = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = probe.local_addr().unwrap().port().to_string();
+    drop(probe);
+    let addr = format!("127.0.0.1:{port}");
+    let daemon_bin = bin("ruptimed");
+    let activator = Background::start(
+        Path::new(ACTIVATE),
+        &[
+            "-d",
+            "--inetd",
+            "-l",
+            &addr,
+            daemon_bin.to_str().unwrap(),
+            "--inetd",
+        ],
+    );
+    let out = ask("dgram", &port);
+    assert_eq!(out.code(), 0, "{out:?}");
+    uptime::assert_line(&out.stdout);
+    let done = activator.finish(WAIT);
+    assert!(done.status.success(), "{done:?}");
+}
+
+#[test]
+fn inetd_style_needs_a_socket_on_standard_input() {
+    let out = ruptimed(&["--inetd"]);
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "ruptimed: --inetd: standard input is not a socket: Socket operation on non-socket\n"
+    );
+    let out = ruptimed(&["--inetd", "--listen", "127.0.0.1"]);
+    assert_eq!(out.code(), 2, "--inetd takes no --listen: {out:?}");
+}

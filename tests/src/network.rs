@@ -1,9 +1,10 @@
 //! Test hosts on one LAN: network namespaces the test makes, each joined by
 //! a veth pair to a bridge in the root namespace, all removed when dropped.
 //!
-//! Host `i` (from 1) is `10.231.N.(10 + i)/24` with a default route via the
-//! bridge at `10.231.N.1`, so subnet and limited broadcast both cross it.
-//! Names and `N` come from the test's pid, so runs never share them.
+//! Host `i` (from 1) is `10.231.N.(10 + i)/24`; the bridge is `10.231.N.1`.
+//! The hosts have no default route: nothing they send can leave the test
+//! subnet, whatever the machine forwards. Names and `N` come from the test's
+//! pid, so runs never share them.
 
 use std::net::Ipv4Addr;
 use std::process::{Command, Stdio};

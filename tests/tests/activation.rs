@@ -23,6 +23,31 @@ fn free_port() -> String {
         .to_string()
 }
 
+/// Waits until something (the activator) has bound the port of `addr`, as
+/// /proc/net tells: a listening TCP socket, or a bound UDP one.
+fn wait_bound(addr: &str, udp: bool) {
+    let port: u16 = addr.rsplit(':').next().unwrap().parse().unwrap();
+    let (table, state) = if udp {
+        ("/proc/net/udp", "07")
+    } else {
+        ("/proc/net/tcp", "0A")
+    };
+    let wanted = format!(":{port:04X}");
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let text = std::fs::read_to_string(table).unwrap();
+        let bound = text.lines().skip(1).any(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            fields.len() > 3 && fields[1].ends_with(&wanted) && fields[3] == state
+        });
+        if bound {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "nothing bound {addr}");
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
 fn ask(mode: &str, port: &str) -> ruptime_tests::process::Finished {
     ruptime(&["-m", mode, "-w", "10", "-p", port, "127.0.0.1"])
 }
@@ -39,6 +64,7 @@ fn a_passed_stream_socket_is_served_without_binding() {
         Path::new(ACTIVATE),
         &["-l", &addr, daemon_bin.to_str().unwrap(), "-f"],
     );
+    wait_bound(&addr, false);
     for _ in 0..2 {
         let out = ask("stream", &port);
         assert_eq!(out.code(), 0, "{out:?}");
@@ -72,11 +98,12 @@ fn stream_and_datagram_sockets_are_served_by_one_process() {
             "fork",
         ],
     );
+    wait_bound(&addr, true);
     let dgram = {
         let port = port.clone();
         thread::spawn(move || ask("dgram", &port))
     };
-    thread::sleep(Duration::from_millis(300));
+    wait_bound(&addr, false);
     let stream = ask("fork", &port);
     let dgram = dgram.join().unwrap();
     for out in [stream, dgram] {
@@ -111,6 +138,7 @@ fn a_connected_socket_is_refused_with_a_hint() {
         Path::new(ACTIVATE),
         &["--accept", "-l", &addr, daemon_bin.to_str().unwrap(), "-f"],
     );
+    wait_bound(&addr, false);
     let out = ask("stream", &port);
     assert_eq!(out.stdout_text(), "", "{out:?}");
     let out = activator.kill();
@@ -142,6 +170,7 @@ fn inetd_style_serves_one_connection_per_process() {
             "--inetd",
         ],
     );
+    wait_bound(&addr, false);
     for _ in 0..3 {
         let out = ask("stream", &port);
         assert_eq!(out.code(), 0, "{out:?}");
@@ -177,6 +206,7 @@ fn inetd_style_answers_a_datagram_and_exits() {
             "--inetd",
         ],
     );
+    wait_bound(&addr, true);
     let out = ask("dgram", &port);
     assert_eq!(out.code(), 0, "{out:?}");
     uptime::assert_line(&out.stdout);

@@ -1,7 +1,7 @@
 # ruptime: build, demo, test, install.
 #   make demo      build, start ruptimed on 127.0.0.1 and ask it in every mode
 #   make test      every test (as root the namespace and systemd tests run too)
-#   make install   PREFIX=/usr/local DESTDIR=  binaries, systemd units and their sandbox
+#   make install   PREFIX=/usr/local DESTDIR=  binaries, systemd units, man pages, completions
 #   make uninstall exactly what make install put there
 
 PREFIX  ?= /usr/local
@@ -11,13 +11,20 @@ RELEASE := target/release
 BINDIR  ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+MANDIR  ?= $(PREFIX)/share/man
+BASHDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 # Where the binaries to install are; the default builds them first.
 BINARIES ?= $(RELEASE)
 
 UNITS    := ruptimed.service ruptimed.socket ruptimed-inetd.socket ruptimed-inetd@.service
 DROPINS  := ruptimed.service.d ruptimed-inetd@.service.d
 INSTALLED := $(BINDIR)/ruptime $(SBINDIR)/ruptimed $(addprefix $(UNITDIR)/,$(UNITS)) \
-             $(addsuffix /hardening.conf,$(addprefix $(UNITDIR)/,$(DROPINS)))
+             $(addsuffix /hardening.conf,$(addprefix $(UNITDIR)/,$(DROPINS))) \
+             $(MANDIR)/man1/ruptime.1 $(MANDIR)/man8/ruptimed.8 \
+             $(BASHDIR)/ruptime $(BASHDIR)/ruptimed $(ZSHDIR)/_ruptime $(ZSHDIR)/_ruptimed \
+             $(FISHDIR)/ruptime.fish $(FISHDIR)/ruptimed.fish
 
 .PHONY: build demo deps test lint bench install uninstall clean
 
@@ -60,7 +67,8 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-# The binaries, the units (ExecStart pointing at SBINDIR) and their sandbox.
+# The binaries, the units (ExecStart pointing at SBINDIR) and their sandbox,
+# the man pages and the bash, zsh and fish completions.
 install: $(if $(filter $(RELEASE),$(BINARIES)),build)
 	install -D -m 0755 $(BINARIES)/ruptime $(DESTDIR)$(BINDIR)/ruptime
 	install -D -m 0755 $(BINARIES)/ruptimed $(DESTDIR)$(SBINDIR)/ruptimed
@@ -72,6 +80,14 @@ install: $(if $(filter $(RELEASE),$(BINARIES)),build)
 	for dir in $(DROPINS); do \
 	  install -D -m 0644 systemd/hardening.conf $(DESTDIR)$(UNITDIR)/$$dir/hardening.conf; \
 	done
+	docs=$$(mktemp -d) && $(BINARIES)/ruptime-docs $$docs && \
+	install -D -m 0644 $$docs/man/ruptime.1 $(DESTDIR)$(MANDIR)/man1/ruptime.1 && \
+	install -D -m 0644 $$docs/man/ruptimed.8 $(DESTDIR)$(MANDIR)/man8/ruptimed.8 && \
+	for p in ruptime ruptimed; do \
+	  install -D -m 0644 $$docs/completions/bash/$$p $(DESTDIR)$(BASHDIR)/$$p && \
+	  install -D -m 0644 $$docs/completions/zsh/_$$p $(DESTDIR)$(ZSHDIR)/_$$p && \
+	  install -D -m 0644 $$docs/completions/fish/$$p.fish $(DESTDIR)$(FISHDIR)/$$p.fish || exit 1; \
+	done; rm -rf $$docs
 
 # Exactly what install put there, and the drop-in directories it made.
 uninstall:

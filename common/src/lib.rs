@@ -2,6 +2,7 @@
 //! programs of *Advanced Programming in the UNIX Environment*, chapter 16.
 //!
 //! - [`duration`]: seconds on the command line and in messages.
+//! - [`manual`]: the manual's extra sections, for `--help` and man pages.
 //! - [`mode`]: the three ways of speaking the protocol (`stream`, `fork`, `dgram`).
 //! - [`resolve`]: the `ruptime` service and its port, host names and `HOST:PORT` specs.
 //! - [`connect`]: `connect_retry`, the original's exponential backoff, bounded by a deadline.
@@ -14,6 +15,7 @@
 pub mod connect;
 pub mod duration;
 pub mod logging;
+pub mod manual;
 pub mod mode;
 pub mod oserror;
 pub mod resolve;

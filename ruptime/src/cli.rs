@@ -1,19 +1,22 @@
 //! The command line of `ruptime`.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{ArgGroup, Parser};
 use ruptime_common::duration::parse_seconds;
 use ruptime_common::mode::Mode;
 
 /// Ask hosts for their uptime, from the `ruptimed` running on each.
 ///
-/// One HOST: its reply is printed exactly as received. Several: each reply
-/// line is prefixed with `HOST: `. Failures print `ruptime: HOST: REASON` on
-/// stderr. Exit status: 0 when every host answered, 1 when any failed, 2 for
-/// usage errors.
+/// One HOST: its reply is printed exactly as received, and a failure as one
+/// line on stderr. Several hosts (from the arguments, then from each -f
+/// FILE): a table, one line per host, in the order given unless -l, -t or -u
+/// sorts it. All hosts are asked at once, so a run takes about one timeout
+/// however many hosts are down.
 #[derive(Debug, Parser)]
-#[command(name = "ruptime", version)]
+#[command(name = "ruptime", version, after_long_help = ruptime_common::manual::plain(MANUAL))]
+#[command(group(ArgGroup::new("order").args(["by_load", "by_uptime", "by_users"])))]
 pub struct Cli {
     /// How to ask
     #[arg(short, long, value_enum, default_value_t = Mode::Stream)]
@@ -36,7 +39,92 @@ pub struct Cli {
     #[arg(short = '6')]
     pub ipv6: bool,
 
+    /// Also ask the hosts listed in FILE, one per line ('#' starts a
+    /// comment); '-' reads standard input; repeatable
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Sort by load average, highest first
+    #[arg(short = 'l')]
+    pub by_load: bool,
+
+    /// Sort by uptime, longest first
+    #[arg(short = 't')]
+    pub by_uptime: bool,
+
+    /// Sort by users, most first
+    #[arg(short = 'u')]
+    pub by_users: bool,
+
+    /// Reverse the order (hosts without an uptime still go last)
+    #[arg(short = 'r')]
+    pub reverse: bool,
+
+    /// Print one JSON array, an object per host
+    #[arg(long)]
+    pub json: bool,
+
+    /// Print what daemons send as received, control characters and all, even on a terminal
+    #[arg(long)]
+    pub raw: bool,
+
+    /// Find the hosts on the local networks: send the datagram request to the
+    /// broadcast address of every IPv4 interface (with -6: to the IPv6
+    /// all-nodes group of every interface), and list every host that answers
+    /// within the timeout
+    #[arg(long, conflicts_with_all = ["hosts", "files", "mode"])]
+    pub discover: bool,
+
+    /// With --discover, only this interface; repeatable
+    #[arg(
+        short = 'I',
+        long = "interface",
+        value_name = "NAME",
+        requires = "discover"
+    )]
+    pub interfaces: Vec<String>,
+
+    /// With --discover, show addresses instead of looking their names up
+    #[arg(short = 'n', long, requires = "discover")]
+    pub numeric: bool,
+
     /// A host to ask: a name, an IPv4 or IPv6 address, HOST:PORT or [V6ADDR]:PORT
-    #[arg(value_name = "HOST", required = true)]
+    #[arg(value_name = "HOST", required_unless_present_any = ["files", "discover"])]
     pub hosts: Vec<String>,
 }
+
+/// The manual beyond the options, for `--help` and the man page.
+pub const MANUAL: &[(&str, &str)] = &[
+    (
+        "EXAMPLES",
+        "\
+ruptime alpha                       the uptime line of alpha, as it sends it
+ruptime -m dgram alpha [::1]:4001   two hosts, over UDP: a table
+ruptime -f fleet.txt -l             a fleet from a file, busiest first
+ruptime -f fleet.txt --json | jq -r '.[] | select(.up | not) | .host'
+                                    the hosts that are down
+ruptime --discover                  every host on the local networks",
+    ),
+    (
+        "EXIT STATUS",
+        "\
+0  every host answered with its uptime (--discover: a host answered)
+1  a host did not answer, or answered with an error
+2  a usage error (a bad option, port or host list)",
+    ),
+    (
+        "FILES",
+        "/etc/services  the port of the ruptime service (tcp or udp as the mode needs), else 4000",
+    ),
+    (
+        "PROTOCOL",
+        "\
+The protocol of the original APUE programs, unchanged:
+stream, fork  connect over TCP; the daemon writes the uptime line and closes;
+              the client reads until end of file (64 KiB at most)
+dgram         send a 1-byte datagram over UDP; the daemon answers with one
+              datagram holding the line; the request is sent again within the
+              timeout, and only a reply from the address asked counts",
+    ),
+    ("SEE ALSO", "ruptimed(8), uptime(1)"),
+];

@@ -1,23 +1,39 @@
 //! `ruptime`, the client of the ruptime suite: it asks hosts for their uptime.
 //!
-//! - [`cli`]: the command line.
-//! - [`target`]: a host as named on the command line, and its addresses.
-//! - [`query`]: asking, one module per mode.
-//! - [`output`]: printing the replies and the failures.
+//! - [`cli`]: the command line; [`hosts`]: the hosts from arguments and files.
+//! - [`target`]: a host as named, and its addresses.
+//! - [`query`]: asking, one module per mode, and discovery.
+//! - [`reply`]: reading a reply; [`row`]: one host's result, and sorting.
+//! - [`output`]: printing, as the original, a [`table`] or [`json`];
+//!   [`escape`]: remote bytes made safe for a terminal.
+//! - [`names`]: reverse lookups for discovered hosts.
 //!
 //! [`run`] puts them together.
 
 pub mod cli;
+pub mod escape;
+pub mod hosts;
+pub mod json;
+pub mod names;
 pub mod output;
 pub mod query;
+pub mod reply;
+pub mod row;
+pub mod table;
 pub mod target;
 
 use std::process::ExitCode;
+use std::time::Duration;
 
-use ruptime_common::resolve;
+use nix::sys::resource::{Resource, getrlimit, setrlimit};
+use ruptime_common::duration::show_seconds;
+use ruptime_common::mode::Mode;
+use ruptime_common::resolve::{self, Proto};
 
 use cli::Cli;
+use output::Presentation;
 use query::Options;
+use row::{Order, Row};
 use target::{Family, Target};
 
 /// Exit status when a host failed.
@@ -25,33 +41,123 @@ const FAILED: u8 = 1;
 /// Exit status for usage errors, as clap uses.
 const USAGE: u8 = 2;
 
-/// Asks every host and prints the outcome; the exit status.
+/// How long reverse lookups of discovered hosts may take after the replies.
+const NAMING: Duration = Duration::from_secs(1);
+
+/// Asks every host (or discovers them) and prints the results; the exit status.
 pub fn run(cli: &Cli) -> ExitCode {
-    let proto = cli.mode.proto();
-    let port = match &cli.port {
-        Some(spec) => match resolve::port(spec, proto) {
-            Ok(port) => port,
-            Err(e) => {
-                eprintln!("ruptime: --port {spec}: {e}");
-                return ExitCode::from(USAGE);
-            }
-        },
-        None => resolve::default_port(proto),
-    };
+    raise_descriptor_limit();
     let family = match (cli.ipv4, cli.ipv6) {
         (true, _) => Family::V4,
         (_, true) => Family::V6,
         _ => Family::Any,
     };
-    let targets: Vec<Target> = cli
-        .hosts
-        .iter()
-        .map(|h| Target::new(h, port, proto))
-        .collect();
-    let outcomes = query::ask_all(cli.mode, &targets, &Options::new(family, cli.timeout));
-    if output::print(&targets, &outcomes) {
+    let proto = if cli.discover {
+        Proto::Udp
+    } else {
+        cli.mode.proto()
+    };
+    let port = match &cli.port {
+        Some(spec) => match resolve::port(spec, proto) {
+            Ok(port) => port,
+            Err(e) => return fail(USAGE, &format!("--port {spec}: {e}")),
+        },
+        None => resolve::default_port(proto),
+    };
+    let options = Options::new(family, cli.timeout);
+    let mut rows = if cli.discover {
+        match discover(cli, port, &options) {
+            Ok(rows) => rows,
+            Err(e) => return fail(FAILED, &e),
+        }
+    } else {
+        let hosts = match hosts::gather(&cli.hosts, &cli.files) {
+            Ok(hosts) if hosts.is_empty() => return fail(USAGE, "no host to ask"),
+            Ok(hosts) => hosts,
+            Err(e) => return fail(USAGE, &e),
+        };
+        let targets: Vec<Target> = hosts.iter().map(|h| Target::new(h, port, proto)).collect();
+        let outcomes = query::ask_all(cli.mode, &targets, &options);
+        targets
+            .into_iter()
+            .zip(outcomes)
+            .map(|(t, outcome)| Row::new(t.name, cli.mode, outcome))
+            .collect()
+    };
+    let order = match (cli.by_load, cli.by_uptime, cli.by_users) {
+        (true, _, _) => Order::Load,
+        (_, true, _) => Order::Uptime,
+        (_, _, true) => Order::Users,
+        _ => Order::Given,
+    };
+    row::sort(&mut rows, order, cli.reverse);
+    let single = !cli.discover && cli.files.is_empty() && cli.hosts.len() == 1;
+    output::print(
+        &rows,
+        Presentation {
+            json: cli.json,
+            raw: cli.raw,
+            single,
+        },
+    );
+    let succeeded = if cli.discover {
+        rows.iter().any(|r| !r.is_down())
+    } else {
+        rows.iter().all(|r| !r.is_down())
+    };
+    if succeeded {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(FAILED)
+    }
+}
+
+/// The rows of every host that answers a discovery request.
+fn discover(cli: &Cli, port: u16, options: &Options) -> Result<Vec<Row>, String> {
+    // IPv4 broadcast unless -6 asks for the IPv6 all-nodes group: one
+    // family, so that a host answers once.
+    let family = if options.family == Family::Any {
+        Family::V4
+    } else {
+        options.family
+    };
+    let destinations = query::discover::destinations(port, family, &cli.interfaces)
+        .map_err(|e| format!("--discover: cannot list the interfaces: {e}"))?;
+    if destinations.is_empty() {
+        return Err("--discover: no interface to send the request on".to_owned());
+    }
+    let answers = query::discover::discover(&destinations, options)
+        .map_err(|e| format!("--discover: {e}"))?;
+    if answers.is_empty() {
+        eprintln!(
+            "ruptime: --discover: no host answered within {}",
+            show_seconds(options.timeout)
+        );
+    }
+    let addrs: Vec<_> = answers.iter().map(|a| a.from.ip()).collect();
+    let names = if cli.numeric {
+        addrs.iter().map(ToString::to_string).collect()
+    } else {
+        names::names(&addrs, std::time::Instant::now() + NAMING)
+    };
+    Ok(names
+        .into_iter()
+        .zip(answers)
+        .map(|(name, answer)| Row::new(name, Mode::Dgram, Ok(answer)))
+        .collect())
+}
+
+fn fail(status: u8, message: &str) -> ExitCode {
+    eprintln!("ruptime: {message}");
+    ExitCode::from(status)
+}
+
+/// Lets a run hold as many sockets as the hard limit allows: a fleet of
+/// thousands of hosts is asked at once.
+fn raise_descriptor_limit() {
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE)
+        && soft < hard
+    {
+        let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
     }
 }

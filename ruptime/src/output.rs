@@ -1,41 +1,58 @@
-//! Printing the outcomes.
+//! Printing the results.
 //!
-//! One host: its reply exactly as received, as the original prints it.
-//! Several: each reply line prefixed with `HOST: `. Failures go to stderr,
-//! one line each: `ruptime: HOST: REASON`.
+//! One host (named on the command line): its reply exactly as received, as
+//! the original prints it, and a failure as one line on stderr,
+//! `ruptime: HOST: REASON`. Several hosts, or discovery: the table. `--json`:
+//! the JSON array. On a terminal remote text is escaped unless `--raw`.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 
-use crate::query::Outcome;
-use crate::target::Target;
+use crate::escape::escape;
+use crate::row::{Row, State};
+use crate::{json, table};
 
-/// Prints every outcome in order; whether every host answered.
-pub fn print(targets: &[Target], outcomes: &[Outcome]) -> bool {
+/// How to print.
+#[derive(Clone, Copy, Debug)]
+pub struct Presentation {
+    /// The JSON array instead of text.
+    pub json: bool,
+    /// Remote bytes as received, even on a terminal.
+    pub raw: bool,
+    /// The original's output for a single host.
+    pub single: bool,
+}
+
+/// Prints `rows`.
+pub fn print(rows: &[Row], how: Presentation) {
     let mut out = io::stdout().lock();
-    let mut err = io::stderr().lock();
-    let single = targets.len() == 1;
-    let mut all_answered = true;
-    for (target, outcome) in targets.iter().zip(outcomes) {
-        match outcome {
-            Ok(reply) if single => {
-                let _ = out.write_all(reply);
+    let safe = !how.raw && out.is_terminal();
+    let _ = if how.json {
+        out.write_all(json::render(rows).as_bytes())
+    } else if how.single {
+        single(rows, safe, &mut out)
+    } else {
+        out.write_all(table::render(rows, safe).as_bytes())
+    };
+    let _ = out.flush();
+}
+
+fn single(rows: &[Row], safe: bool, out: &mut impl Write) -> io::Result<()> {
+    for row in rows {
+        match (&row.state, &row.raw) {
+            (_, Some(reply)) if safe => out.write_all(escape(reply, true).as_bytes())?,
+            (_, Some(reply)) => out.write_all(reply)?,
+            (State::Down(why), None) => {
+                out.flush()?;
+                let mut err = io::stderr().lock();
+                let why = if err.is_terminal() {
+                    escape(why.as_bytes(), false)
+                } else {
+                    why.clone()
+                };
+                writeln!(err, "ruptime: {}: {why}", row.host)?;
             }
-            Ok(reply) => {
-                for line in reply.split_inclusive(|&b| b == b'\n') {
-                    let _ = write!(out, "{}: ", target.name);
-                    let _ = out.write_all(line);
-                    if !line.ends_with(b"\n") {
-                        let _ = out.write_all(b"\n");
-                    }
-                }
-            }
-            Err(e) => {
-                all_answered = false;
-                let _ = out.flush();
-                let _ = writeln!(err, "ruptime: {}: {e}", target.name);
-            }
+            (State::Up(_) | State::Odd, None) => {}
         }
     }
-    let _ = out.flush();
-    all_answered
+    Ok(())
 }

@@ -13,7 +13,7 @@ use ruptime_common::mode::Mode;
 /// Without --foreground it detaches (fork, setsid, chdir /) and logs to
 /// syslog; it binds first, so an address in use is reported on the terminal.
 #[derive(Debug, Parser)]
-#[command(name = "ruptimed", version)]
+#[command(name = "ruptimed", version, after_long_help = ruptime_common::manual::plain(MANUAL))]
 pub struct Cli {
     /// How requests are served
     #[arg(short, long, value_enum, default_value_t = Mode::Stream)]
@@ -77,3 +77,48 @@ pub struct Cli {
     #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_seconds)]
     pub request_timeout: Duration,
 }
+
+/// The manual beyond the options, for `--help` and the man page.
+pub const MANUAL: &[(&str, &str)] = &[
+    (
+        "EXAMPLES",
+        "\
+ruptimed                             detach; serve stream mode on port 4000
+ruptimed -f -m dgram -l 127.0.0.1    in the foreground, over UDP, on loopback
+ruptimed -m fork -u nobody           a child per connection, serving as nobody
+ruptimed --inetd                     one request on standard input (inetd)",
+    ),
+    (
+        "EXIT STATUS",
+        "\
+0  stopped by SIGTERM or SIGINT, or --inetd answered
+1  could not start (the reason on the terminal, or in the log once detached)
+2  a usage error",
+    ),
+    (
+        "SIGNALS",
+        "\
+SIGTERM, SIGINT  stop accepting, let running children finish, exit 0
+SIGHUP           reconnect to syslog",
+    ),
+    (
+        "FILES",
+        "\
+/proc/uptime, /proc/loadavg  the uptime and the loads of the report
+/run/utmp                    the logged-in users (missing: 0)
+/etc/services                the port of the ruptime service, else 4000
+/dev/log                     syslog, when detached",
+    ),
+    (
+        "PROTOCOL",
+        "\
+stream, fork  a client connects over TCP; the daemon writes the uptime line
+              and closes
+dgram         a client sends a datagram over UDP; the daemon answers with one
+              datagram holding the line, from the address the client asked",
+    ),
+    (
+        "SEE ALSO",
+        "ruptime(1), uptime(1), systemd.socket(5), inetd(8)",
+    ),
+];

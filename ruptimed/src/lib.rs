@@ -8,7 +8,8 @@
 //! - [`pidfile`]: the locked pid file; [`privileges`]: dropping root.
 //! - [`signals`]: signals as events for the serve loop.
 //! - [`report`]: what a request is answered with; [`command`] runs it.
-//! - [`serve`]: the serve loop, and one module per mode.
+//! - [`serve`]: the serve loop, and one module per mode; [`udp`]: replies
+//!   from the address asked.
 //! - [`forked`]: forking a child; [`children`]: the fork mode's children; [`throttle`]: rate-limited error lines.
 //!
 //! [`run`] puts them together.
@@ -27,6 +28,7 @@ pub mod report;
 pub mod serve;
 pub mod signals;
 pub mod throttle;
+pub mod udp;
 
 use std::io::Write;
 use std::path::Path;

@@ -20,6 +20,7 @@ use ruptime_common::server::{BACKLOG, SocketKind, initserver};
 use socket2::{Socket, Type};
 
 use crate::fatal::Fatal;
+use crate::udp;
 
 /// A bound socket and how it is served.
 #[derive(Debug)]
@@ -105,6 +106,9 @@ fn bind_together(
             chosen_port = Some(local.port());
         }
         socket.set_nonblocking(true).map_err(|e| (i, e))?;
+        if mode == Mode::Dgram {
+            udp::follow_destinations(&socket, local.ip()).map_err(|e| (i, e.into()))?;
+        }
         listeners.push(Listener {
             socket,
             local,
@@ -151,6 +155,10 @@ pub fn from_systemd(stream_mode: Mode) -> Result<Option<Vec<Listener>>, Fatal> {
         socket
             .set_nonblocking(true)
             .map_err(|e| failed(describe(&e)))?;
+        if mode == Mode::Dgram {
+            udp::follow_destinations(&socket, local.ip())
+                .map_err(|e| failed(e.desc().to_owned()))?;
+        }
         listeners.push(Listener {
             socket,
             local,

@@ -49,7 +49,7 @@ impl Daemon {
             .filter(|a| matches!(**a, "-l" | "--listen"))
             .count();
         let expected = if listens == 0 { 2 } else { listens };
-        let mut child = spawn_piped(&mut command);
+        let mut child = spawn_piped(&mut command, false);
         let stdout = child.stdout.take().expect("piped stdout");
         let stderr = Some(collect(child.stderr.take()));
         let (lines, received) = mpsc::channel();

@@ -4,10 +4,12 @@
 //! - [`bench`]: the benchmark behind `make bench` (binary `ruptime-bench`).
 //! - [`bins`]: where the binaries are (built once per test process).
 //! - [`network`]: test hosts in network namespaces on one bridge.
+//! - [`fake`]: scripted servers, well-behaved or hostile.
 //! - [`namespace`]: private mount namespaces.
 //! - [`skip`]: skipping, with a reason, what needs root or a missing tool.
 //! - [`process`]: running a command to its end, with a hard limit.
 //! - [`container`]: a real systemd in a container, from this machine's root.
+//! - [`docs`]: man pages and completions (binary `ruptime-docs`).
 //! - [`daemon`]: a `ruptimed` in the foreground, killed when dropped.
 //! - [`syslog`]: a syslog socket the test owns.
 //! - [`uptime`]: the grammar of the uptime line.
@@ -16,6 +18,8 @@ pub mod bench;
 pub mod bins;
 pub mod container;
 pub mod daemon;
+pub mod docs;
+pub mod fake;
 pub mod namespace;
 pub mod network;
 pub mod process;

@@ -4,10 +4,11 @@
 //! Host `i` (from 1) is `10.231.N.(10 + i)/24`; the bridge is `10.231.N.1`.
 //! The hosts have no default route: nothing they send can leave the test
 //! subnet, whatever the machine forwards. Names and `N` come from the test's
-//! pid, so runs never share them.
+//! pid and a count, so no two LANs share them.
 
 use std::net::Ipv4Addr;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -37,14 +38,20 @@ fn ip(args: &[&str]) -> Result<(), String> {
     }
 }
 
+fn sysctl(ns: &str, setting: &str) -> Result<(), String> {
+    ip(&["netns", "exec", ns, "sysctl", "-qw", setting])
+}
+
 impl Lan {
     /// Makes the bridge and `hosts` namespaces; panics (after undoing what
     /// was made) when a step fails.
     pub fn new(hosts: usize) -> Lan {
-        let pid = std::process::id();
+        static MADE: AtomicU32 = AtomicU32::new(0);
+        let (pid, nth) = (std::process::id(), MADE.fetch_add(1, Ordering::SeqCst));
+        let subnet = ((pid + nth * 37) % 250) as u8 + 1;
         let lan = Lan {
-            prefix: format!("rpt{}", pid % 100_000),
-            subnet: (pid % 250) as u8 + 1,
+            prefix: format!("rp{}x{nth}", pid % 100_000),
+            subnet,
             hosts,
         };
         if let Err(e) = lan.build() {
@@ -110,6 +117,8 @@ impl Lan {
             ])?;
             ip(&["link", "set", &veth, "master", &bridge, "up"])?;
             ip(&["-n", &ns, "addr", "add", &addr, "brd", "+", "dev", "eth0"])?;
+            // IPv6 link-local addresses usable at once, without duplicate detection.
+            sysctl(&ns, "net.ipv6.conf.eth0.accept_dad=0")?;
             ip(&["-n", &ns, "link", "set", "eth0", "up"])?;
             ip(&["-n", &ns, "link", "set", "lo", "up"])?;
             ip(&[

@@ -43,9 +43,18 @@ pub fn run(program: &Path, args: &[&str], limit: Duration) -> Finished {
 
 /// Runs `command` with stdin closed and its output captured; panics if it
 /// runs longer than `limit` (after killing it).
-pub fn run_command(mut command: Command, limit: Duration) -> Finished {
+pub fn run_command(command: Command, limit: Duration) -> Finished {
+    finish(command, None, limit)
+}
+
+/// Runs `command` with `input` on its stdin (closed when `None`), its
+/// output captured; panics if it runs longer than `limit` (after killing it).
+fn finish(mut command: Command, input: Option<&[u8]>, limit: Duration) -> Finished {
     let start = Instant::now();
-    let mut child = spawn_piped(&mut command);
+    let mut child = spawn_piped(&mut command, input.is_some());
+    if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+        let _ = std::io::Write::write_all(&mut stdin, input);
+    }
     let stdout = collect(child.stdout.take());
     let stderr = collect(child.stderr.take());
     let status = wait_until(&mut child, start + limit);
@@ -63,10 +72,11 @@ pub fn run_command(mut command: Command, limit: Duration) -> Finished {
     }
 }
 
-/// Starts `command` with stdin closed and stdout and stderr piped.
-pub fn spawn_piped(command: &mut Command) -> Child {
+/// Starts `command` with stdout and stderr piped, and stdin closed (or
+/// piped, with `input`).
+pub fn spawn_piped(command: &mut Command, input: bool) -> Child {
     command
-        .stdin(Stdio::null())
+        .stdin(if input { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -125,7 +135,7 @@ impl Background {
         let mut command = Command::new(program);
         command.args(args);
         let start = Instant::now();
-        let mut child = spawn_piped(&mut command);
+        let mut child = spawn_piped(&mut command, false);
         let stdout = Some(collect(child.stdout.take()));
         let stderr = Some(collect(child.stderr.take()));
         Background {
@@ -172,4 +182,11 @@ impl Drop for Background {
             let _ = self.child.wait();
         }
     }
+}
+
+/// Runs `ruptime ARGS` with `input` on its standard input.
+pub fn ruptime_with_input(args: &[&str], input: &[u8]) -> Finished {
+    let mut command = Command::new(crate::bins::bin("ruptime"));
+    command.args(args);
+    finish(command, Some(input), CLIENT_LIMIT)
 }

@@ -65,23 +65,3 @@ fn by_default_the_daemon_serves_ipv4_and_ipv6_on_one_port() {
     assert_answered(&ask("stream", port, &["127.0.0.1"]));
     assert_answered(&ask("stream", port, &["::1"]));
 }
-
-#[test]
-fn several_hosts_prefix_each_reply_line_in_argument_order() {
-    for mode in ["stream", "fork", "dgram"] {
-        let server = if mode == "dgram" { "dgram" } else { "stream" };
-        let daemon = Daemon::start(&["-m", server, "-l", "127.0.0.1", "-l", "::1"]);
-        let own_port = format!("[::1]:{}", daemon.port());
-        let out = ask(mode, daemon.port(), &["::1", "127.0.0.1", &own_port]);
-        assert_eq!(out.code(), 0, "{out:?}");
-        let text = out.stdout_text();
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 3, "{text}");
-        for (line, host) in lines.iter().zip(["::1", "127.0.0.1", own_port.as_str()]) {
-            let reply = line
-                .strip_prefix(&format!("{host}: "))
-                .unwrap_or_else(|| panic!("{line}"));
-            uptime::assert_line(format!("{reply}\n").as_bytes());
-        }
-    }
-}

@@ -1,5 +1,6 @@
-//! The shipped units, as `make install` lays them out: they parse cleanly,
-//! their sandbox scores well, and uninstall removes exactly what install put.
+//! What `make install` lays out: the units parse cleanly and their sandbox
+//! scores well, the man pages render, the completions load, and uninstall
+//! removes exactly what install put.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -83,6 +84,18 @@ fn install_honours_prefix_and_destdir_and_uninstall_removes_it_all() {
     );
     expected.push("lib/systemd/system/ruptimed.service.d/hardening.conf".into());
     expected.push("lib/systemd/system/ruptimed-inetd@.service.d/hardening.conf".into());
+    for doc in [
+        "share/man/man1/ruptime.1",
+        "share/man/man8/ruptimed.8",
+        "share/bash-completion/completions/ruptime",
+        "share/bash-completion/completions/ruptimed",
+        "share/zsh/site-functions/_ruptime",
+        "share/zsh/site-functions/_ruptimed",
+        "share/fish/vendor_completions.d/ruptime.fish",
+        "share/fish/vendor_completions.d/ruptimed.fish",
+    ] {
+        expected.push(doc.into());
+    }
     let mut expected: Vec<PathBuf> = expected
         .iter()
         .map(|p| Path::new("opt/ruptime").join(p))
@@ -157,5 +170,81 @@ fn the_services_score_at_most_1_5() {
             })
             .unwrap_or_else(|| panic!("no score for {unit}: {out:?}"));
         assert!(score <= at_most, "{unit} scores {score}:\n{text}");
+    }
+}
+
+#[test]
+fn the_man_pages_render_and_the_completions_load() {
+    if !have_tools("the documentation test", &["make", "man", "bash"]) {
+        return;
+    }
+    let dest = TempDir::new().unwrap();
+    make("install", dest.path(), &[]);
+    let share = dest.path().join("usr/local/share");
+    for (page, sections) in [
+        (
+            "man1/ruptime.1",
+            &[
+                "NAME",
+                "SYNOPSIS",
+                "OPTIONS",
+                "EXAMPLES",
+                "EXIT STATUS",
+                "FILES",
+                "PROTOCOL",
+            ][..],
+        ),
+        (
+            "man8/ruptimed.8",
+            &[
+                "NAME",
+                "SYNOPSIS",
+                "OPTIONS",
+                "EXAMPLES",
+                "EXIT STATUS",
+                "SIGNALS",
+                "FILES",
+                "PROTOCOL",
+            ][..],
+        ),
+    ] {
+        let path = share.join("man").join(page);
+        let mut man = Command::new("man");
+        man.arg("-l")
+            .arg(&path)
+            .env("MANWIDTH", "80")
+            .env("MANPAGER", "cat");
+        let out = run_command(man, Duration::from_secs(30));
+        assert!(out.status.success(), "{page}: {out:?}");
+        let text = out.stdout_text();
+        let headings: Vec<&str> = text
+            .lines()
+            .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_uppercase()))
+            .collect();
+        for section in sections {
+            assert!(
+                headings.contains(section),
+                "{page}: no {section} in {headings:?}"
+            );
+        }
+        assert!(
+            text.contains("--discover") || page.starts_with("man8"),
+            "{page}"
+        );
+    }
+    for program in ["ruptime", "ruptimed"] {
+        let script = share.join("bash-completion/completions").join(program);
+        let check = format!("source {}; complete -p {program}", script.display());
+        let out = run(Path::new("bash"), &["-c", &check], Duration::from_secs(30));
+        assert!(
+            out.status.success() && out.stdout_text().contains(program),
+            "{program}: {out:?}"
+        );
+        let fish =
+            fs::read_to_string(share.join(format!("fish/vendor_completions.d/{program}.fish")))
+                .unwrap();
+        assert!(fish.contains("-l mode"), "{program}: {fish}");
+        let zsh = fs::read_to_string(share.join(format!("zsh/site-functions/_{program}"))).unwrap();
+        assert!(zsh.starts_with(&format!("#compdef {program}")), "{program}");
     }
 }

@@ -79,3 +79,23 @@ fn the_dgram_client_sends_one_nul_byte_and_prints_the_reply() {
     assert_eq!(out.stdout_text(), "reply from an original server\n");
     assert_eq!(answer.join().unwrap(), [0]);
 }
+
+#[test]
+fn the_dgram_server_replies_from_the_address_asked() {
+    let daemon = Daemon::start(&["-m", "dgram", "-l", "0.0.0.0", "-l", "::"]);
+    let port = daemon.port();
+    for (asked, local) in [
+        ("127.0.0.7", "127.0.0.1:0"),
+        ("127.1.2.3", "127.0.0.1:0"),
+        ("::1", "[::1]:0"),
+    ] {
+        let socket = UdpSocket::bind(local).unwrap();
+        socket.set_read_timeout(Some(WAIT)).unwrap();
+        let to: std::net::IpAddr = asked.parse().unwrap();
+        socket.send_to(&[0], (to, port)).unwrap();
+        let mut reply = [0u8; 2048];
+        let (n, from) = socket.recv_from(&mut reply).unwrap();
+        assert_eq!(from.ip(), to, "the reply comes from the address asked");
+        uptime::assert_line(&reply[..n]);
+    }
+}

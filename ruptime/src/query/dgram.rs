@@ -16,14 +16,19 @@ use std::time::{Duration, Instant};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use ruptime_common::timeout::with_deadline;
 
-use super::{MAX_REPLY, Options, Outcome, QueryError};
+use super::{Answer, MAX_REPLY, Options, Outcome, QueryError};
 use crate::target::Target;
 
 /// The request: one NUL byte, as the original sends.
-const REQUEST: [u8; 1] = [0];
+pub(super) const REQUEST: [u8; 1] = [0];
 
 /// The first wait before the request is sent again; it doubles after each send.
 const FIRST_RESEND: Duration = Duration::from_millis(500);
+
+/// The wait before the first resend within a run of `timeout`.
+pub(super) fn first_resend(timeout: Duration) -> Duration {
+    FIRST_RESEND.min(timeout / 4)
+}
 
 /// Asks `target` over UDP.
 pub(super) fn ask(target: &Target, options: &Options) -> Outcome {
@@ -37,7 +42,7 @@ pub(super) fn ask(target: &Target, options: &Options) -> Outcome {
         }
     }
     let mut reply = vec![0u8; MAX_REPLY];
-    let mut gap = FIRST_RESEND.min(options.timeout / 4);
+    let mut gap = first_resend(options.timeout);
     let mut resend_at = Instant::now();
     loop {
         if Instant::now() >= resend_at {
@@ -62,7 +67,8 @@ pub(super) fn ask(target: &Target, options: &Options) -> Outcome {
             match sockets[i].recv(&mut reply) {
                 Ok(n) => {
                     reply.truncate(n);
-                    return Ok(reply);
+                    let from = sockets[i].peer_addr().map_err(QueryError::Receive)?;
+                    return Ok(Answer { reply, from });
                 }
                 Err(e) => {
                     if !keep::<()>(Err(e), &mut refused) {
@@ -100,7 +106,7 @@ fn keep<T>(result: io::Result<T>, refused: &mut Option<io::Error>) -> bool {
 
 /// Waits in `poll`, under a SIGALRM at `until`, for sockets to become
 /// readable; their indexes.
-fn wait_readable(sockets: &[UdpSocket], until: Instant) -> io::Result<Vec<usize>> {
+pub(super) fn wait_readable(sockets: &[UdpSocket], until: Instant) -> io::Result<Vec<usize>> {
     let mut fds: Vec<PollFd<'_>> = sockets
         .iter()
         .map(|s| PollFd::new(s.as_fd(), PollFlags::POLLIN))

@@ -18,7 +18,7 @@ use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork, pipe2};
 use ruptime_common::oserror::describe;
 
-use super::{Options, Outcome, QueryError, stream};
+use super::{Answer, Options, Outcome, QueryError, stream};
 use crate::target::Target;
 
 /// The most children asking at once.
@@ -27,7 +27,8 @@ const MAX_CHILDREN: usize = 64;
 /// How long past the deadline the parent waits before killing a child.
 const GRACE: Duration = Duration::from_millis(250);
 
-/// The outcome's tag on the pipe: a reply follows, or an error's text.
+/// The outcome's tag on the pipe: the answering address, a newline and the
+/// reply follow; or an error's text.
 const REPLY: u8 = b'R';
 const ERROR: u8 = b'E';
 
@@ -129,9 +130,10 @@ fn spawn(index: usize, target: &Target, options: &Options) -> std::io::Result<Ch
             drop(read);
             let mut pipe = File::from(write);
             let _ = match stream::ask(target, options) {
-                Ok(reply) => pipe
+                Ok(answer) => pipe
                     .write_all(&[REPLY])
-                    .and_then(|()| pipe.write_all(&reply)),
+                    .and_then(|()| writeln!(pipe, "{}", answer.from))
+                    .and_then(|()| pipe.write_all(&answer.reply)),
                 Err(e) => pipe
                     .write_all(&[ERROR])
                     .and_then(|()| pipe.write_all(e.to_string().as_bytes())),
@@ -152,7 +154,20 @@ fn finish(child: Child) -> Outcome {
         }
     };
     match child.written.split_first() {
-        Some((&REPLY, reply)) => Ok(reply.to_vec()),
+        Some((&REPLY, rest)) => {
+            let (from, reply) =
+                rest.split_at(rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len()));
+            let from = std::str::from_utf8(from).ok().and_then(|a| a.parse().ok());
+            match (from, reply.split_first()) {
+                (Some(from), Some((_, reply))) => Ok(Answer {
+                    reply: reply.to_vec(),
+                    from,
+                }),
+                _ => Err(QueryError::Failed(
+                    "query process wrote a garbled answer".to_owned(),
+                )),
+            }
+        }
         Some((&ERROR, text)) => Err(QueryError::Failed(
             String::from_utf8_lossy(text).into_owned(),
         )),

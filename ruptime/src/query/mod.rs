@@ -3,15 +3,17 @@
 //! Every host of a run is asked at once, so a run takes about one timeout
 //! however many hosts are dead: `stream` and `dgram` ask from worker threads
 //! ([`threads`]), `fork` from one child process per host ([`fork`]). Every
-//! wait ends by the run's deadline.
+//! wait ends by the run's deadline. [`discover`] asks whole networks.
 
 mod dgram;
+pub mod discover;
 mod fork;
 mod stream;
 mod threads;
 
 use std::fmt;
 use std::io;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use ruptime_common::connect::Backoff;
@@ -88,8 +90,17 @@ impl From<ResolveError> for QueryError {
     }
 }
 
+/// A reply and the address it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    /// The reply, as received.
+    pub reply: Vec<u8>,
+    /// The address that sent it.
+    pub from: SocketAddr,
+}
+
 /// A host's reply, or why there is none.
-pub type Outcome = Result<Vec<u8>, QueryError>;
+pub type Outcome = Result<Answer, QueryError>;
 
 /// Asks every target in `mode`; the outcomes in the targets' order.
 pub fn ask_all(mode: Mode, targets: &[Target], options: &Options) -> Vec<Outcome> {

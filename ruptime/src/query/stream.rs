@@ -11,7 +11,7 @@ use std::net::TcpStream;
 use ruptime_common::connect::connect_retry;
 use ruptime_common::timeout::Alarm;
 
-use super::{MAX_REPLY, Options, Outcome, QueryError};
+use super::{Answer, MAX_REPLY, Options, Outcome, QueryError};
 use crate::target::Target;
 
 /// Asks `target` over TCP.
@@ -22,11 +22,13 @@ pub(super) fn ask(target: &Target, options: &Options) -> Outcome {
             io::ErrorKind::TimedOut => QueryError::NoReply(options.timeout),
             _ => QueryError::Connect(e),
         })?;
-    read_reply(stream, options)
+    let from = stream.peer_addr().map_err(QueryError::Receive)?;
+    let reply = read_reply(stream, options)?;
+    Ok(Answer { reply, from })
 }
 
 /// Reads until EOF, under a SIGALRM deadline.
-fn read_reply(mut stream: TcpStream, options: &Options) -> Outcome {
+fn read_reply(mut stream: TcpStream, options: &Options) -> Result<Vec<u8>, QueryError> {
     let timed_out = |e: io::Error| match e.kind() {
         io::ErrorKind::TimedOut => QueryError::NoReply(options.timeout),
         _ => QueryError::Receive(e),

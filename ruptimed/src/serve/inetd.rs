@@ -6,17 +6,17 @@
 //! `wait` mode) has its waiting request answered.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::AsFd;
 use std::time::Instant;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sys::socket::{MsgFlags, SockaddrStorage, recvfrom, sendto};
 use ruptime_common::oserror::describe;
 use socket2::{SockRef, Type};
 
 use super::send_all;
 use crate::fatal::Fatal;
 use crate::report::Reporter;
+use crate::udp;
 
 /// What standard input holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,18 +74,10 @@ pub(crate) fn serve(kind: Stdin, reporter: &mut Reporter, deadline: Instant) -> 
             {
                 return Err(Fatal::new("--inetd: no datagram came"));
             }
-            let mut request = [0u8; 64];
-            let (_, peer) = recvfrom::<SockaddrStorage>(fd.as_raw_fd(), &mut request)
-                .map_err(|e| failed(e.into()))?;
-            let peer = peer.ok_or_else(|| Fatal::new("--inetd: a datagram without a sender"))?;
-            sendto(
-                fd.as_raw_fd(),
-                &reporter.datagram_reply(),
-                &peer,
-                MsgFlags::MSG_DONTWAIT,
-            )
-            .map_err(|e| failed(e.into()))?;
-            log::info!("answered {peer} (inetd)");
+            let mut buf = [0u8; 64];
+            let request = udp::receive(fd, &mut buf).map_err(|e| failed(e.into()))?;
+            udp::reply(fd, &request, &reporter.datagram_reply()).map_err(|e| failed(e.into()))?;
+            log::info!("answered {} (inetd)", udp::show(&request.peer));
             Ok(())
         }
     }

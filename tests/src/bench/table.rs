@@ -193,7 +193,11 @@ pub fn run(plan: &Plan) -> String {
         .map(|mode| flood(plan, mode))
         .collect();
     let client = client_start_up(plan);
-    render(plan, &rows, &cost, &floods, &client)
+    let fleets: Vec<_> = ["stream", "fork", "dgram"]
+        .into_iter()
+        .map(|mode| fleet(plan, mode))
+        .collect();
+    render(plan, &rows, &cost, &floods, &client, &fleets)
 }
 
 /// The daemon's current line, so that the reference sends as many bytes.
@@ -351,6 +355,67 @@ fn client_start_up(plan: &Plan) -> ClientStartUp {
     }
 }
 
+/// One `ruptime` run over 500 live loopback hosts and 50 dead ones.
+struct Fleet {
+    mode: &'static str,
+    up: usize,
+    down: usize,
+    wall: Duration,
+}
+
+/// The hosts live (500 distinct loopback addresses) and dead (50, where nothing listens).
+const FLEET: (usize, usize) = (500, 50);
+
+/// The fleet timeout, in seconds.
+const FLEET_TIMEOUT: &str = "5";
+
+fn fleet(plan: &Plan, mode: &'static str) -> Fleet {
+    let server_mode = if mode == "dgram" { "dgram" } else { "stream" };
+    let args = [
+        "--foreground",
+        "--mode",
+        server_mode,
+        "--listen",
+        "0.0.0.0",
+        "--port",
+        "0",
+    ];
+    let server = Server::start(&plan.bin_dir.join("ruptimed"), &args);
+    let nobody = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_or(1, |a| a.port());
+    let address = |i: usize, third: usize| format!("127.0.{}.{}", third + i / 250, 1 + i % 250);
+    let mut list: String = (0..FLEET.0).map(|i| address(i, 1) + "\n").collect();
+    list.extend((0..FLEET.1).map(|i| format!("{}:{nobody}\n", address(i, 3))));
+    let port = server.addr.port().to_string();
+    let start = Instant::now();
+    let mut child = Command::new(plan.bin_dir.join("ruptime"))
+        .args(["-m", mode, "-p", &port, "-w", FLEET_TIMEOUT, "-f", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ruptime runs");
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = std::io::Write::write_all(&mut stdin, list.as_bytes());
+    }
+    let out = child.wait_with_output().expect("ruptime ends");
+    let wall = start.elapsed();
+    let table = String::from_utf8_lossy(&out.stdout);
+    let count = |state: &str| {
+        table
+            .lines()
+            .filter(|l| l.split_whitespace().nth(1) == Some(state))
+            .count()
+    };
+    Fleet {
+        mode,
+        up: count("up"),
+        down: count("down"),
+        wall,
+    }
+}
+
 fn machine() -> String {
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
@@ -375,6 +440,7 @@ fn render(
     cost: &Cost,
     floods: &[Flood],
     client: &ClientStartUp,
+    fleets: &[Fleet],
 ) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "Machine: {}.  ", machine());
@@ -487,6 +553,22 @@ fn render(
         us(client.ruptime),
         us(client.truth)
     );
+    let _ = writeln!(
+        md,
+        "\n### A fleet: {} live loopback hosts and {} dead ones, `-w {FLEET_TIMEOUT}`\n\n\
+         | client mode | up | down | wall time |\n|---|---|---|---|",
+        FLEET.0, FLEET.1
+    );
+    for f in fleets {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {:.2} s |",
+            f.mode,
+            f.up,
+            f.down,
+            f.wall.as_secs_f64()
+        );
+    }
     md
 }
 

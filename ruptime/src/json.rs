@@ -1,0 +1,105 @@
+//! `--json`: one array, an object per host, in the table's order:
+//! `host`, `address`, `mode`, `up`, `uptime_seconds`, `users`, `load`,
+//! `raw`, `error`; what the reply does not give is null. A reply that is not
+//! UTF-8 shows U+FFFD where its bytes were not.
+
+use serde_json::{Value, json};
+
+use crate::row::{Row, State};
+
+/// The JSON document for `rows`, with a final newline.
+pub fn render(rows: &[Row]) -> String {
+    let hosts: Vec<Value> = rows
+        .iter()
+        .map(|row| {
+            let report = match &row.state {
+                State::Up(report) => Some(report),
+                State::Odd | State::Down(_) => None,
+            };
+            json!({
+                "host": row.host,
+                "address": row.address.map(|a| a.to_string()),
+                "mode": row.mode.name(),
+                "up": !row.is_down(),
+                "uptime_seconds": report.map(|r| r.uptime),
+                "users": report.map(|r| r.users),
+                "load": report.map(|r| r.loads.to_vec()),
+                "raw": row.raw.as_deref().map(String::from_utf8_lossy),
+                "error": match &row.state {
+                    State::Down(why) => Some(why.as_str()),
+                    State::Up(_) | State::Odd => None,
+                },
+            })
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&hosts).unwrap_or_else(|_| "[]".to_owned());
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reply::Report;
+    use ruptime_common::mode::Mode;
+
+    #[test]
+    fn every_field_and_nulls_for_what_is_unknown() {
+        let line = b" 10:00:00 up 1 day, 0 min,  2 users,  load average: 0.50, 1.00, 2.25\n";
+        let rows = [
+            Row {
+                host: "alpha".into(),
+                mode: Mode::Dgram,
+                address: Some("10.0.0.1:4000".parse().unwrap()),
+                raw: Some(line.to_vec()),
+                state: State::Up(Report {
+                    clock: (10, 0, 0),
+                    uptime: 86400,
+                    users: 2,
+                    loads: [0.5, 1.0, f64::NAN],
+                }),
+            },
+            Row {
+                host: "bravo".into(),
+                mode: Mode::Stream,
+                address: None,
+                raw: None,
+                state: State::Down("no reply within 5 s".into()),
+            },
+            Row {
+                host: "c".into(),
+                mode: Mode::Fork,
+                address: None,
+                raw: Some(b"\xff\x1b\n".to_vec()),
+                state: State::Odd,
+            },
+        ];
+        let parsed: Value = serde_json::from_str(&render(&rows)).unwrap();
+        assert_eq!(
+            parsed,
+            json!([
+                {"host": "alpha", "address": "10.0.0.1:4000", "mode": "dgram", "up": true, "uptime_seconds": 86400,
+                 "users": 2, "load": [0.5, 1.0, null], "raw": String::from_utf8_lossy(line), "error": null},
+                {"host": "bravo", "address": null, "mode": "stream", "up": false, "uptime_seconds": null,
+                 "users": null, "load": null, "raw": null, "error": "no reply within 5 s"},
+                {"host": "c", "address": null, "mode": "fork", "up": true, "uptime_seconds": null,
+                 "users": null, "load": null, "raw": "\u{fffd}\u{1b}\n", "error": null},
+            ])
+        );
+        let keys: Vec<String> = parsed[0].as_object().unwrap().keys().cloned().collect();
+        assert_eq!(
+            keys,
+            [
+                "host",
+                "address",
+                "mode",
+                "up",
+                "uptime_seconds",
+                "users",
+                "load",
+                "raw",
+                "error"
+            ]
+        );
+    }
+}

@@ -1,0 +1,281 @@
+//! Reading a reply: an uptime line, a daemon's error line, or something else.
+//!
+//! The parser knows the line `uptime` prints (procps-ng; see
+//! `ruptime_common::uptime::format`), with either decimal separator and any
+//! run of spaces where the line pads, and nothing more: anything else is
+//! [`Reply::Unknown`], shown raw. It works on bytes and never panics,
+//! whatever a daemon sends (property-tested below).
+
+/// An uptime line, understood.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Report {
+    /// The remote host's time of day: hours, minutes, seconds.
+    pub clock: (u8, u8, u8),
+    /// Seconds since boot, to the minute (what the line shows).
+    pub uptime: u64,
+    /// Logged-in users.
+    pub users: u64,
+    /// The 1, 5 and 15 minute load averages.
+    pub loads: [f64; 3],
+}
+
+/// What a reply is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reply {
+    /// An uptime line.
+    Uptime(Report),
+    /// The daemon says it cannot report (`ruptimed: ...`), this text.
+    DaemonError(String),
+    /// Anything else.
+    Unknown,
+}
+
+/// What ruptimed's error lines start with.
+const DAEMON_ERROR: &[u8] = b"ruptimed: ";
+
+/// Reads `reply`.
+pub fn parse(reply: &[u8]) -> Reply {
+    if let Some(report) = parse_line(reply) {
+        return Reply::Uptime(report);
+    }
+    match reply.strip_suffix(b"\n") {
+        Some(line) if line.starts_with(DAEMON_ERROR) && !line.contains(&b'\n') => {
+            Reply::DaemonError(String::from_utf8_lossy(line).into_owned())
+        }
+        _ => Reply::Unknown,
+    }
+}
+
+/// A cursor over the line's bytes.
+struct Cursor<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Cursor<'a> {
+    fn spaces(&mut self) -> usize {
+        let n = self.rest.iter().take_while(|&&b| b == b' ').count();
+        self.rest = &self.rest[n..];
+        n
+    }
+
+    /// At least one space.
+    fn gap(&mut self) -> Option<()> {
+        (self.spaces() > 0).then_some(())
+    }
+
+    fn eat(&mut self, word: &[u8]) -> Option<()> {
+        self.rest = self.rest.strip_prefix(word)?;
+        Some(())
+    }
+
+    /// `word` if it is there.
+    fn skip(&mut self, word: &[u8]) {
+        let _ = self.eat(word);
+    }
+
+    fn peek(&self, word: &[u8]) -> bool {
+        self.rest.starts_with(word)
+    }
+
+    /// Decimal digits, at least one, at most 18.
+    fn number(&mut self) -> Option<u64> {
+        let n = self.rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        if n == 0 || n > 18 {
+            return None;
+        }
+        let value = self.rest[..n]
+            .iter()
+            .fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
+        self.rest = &self.rest[n..];
+        Some(value)
+    }
+
+    /// Exactly two digits, below `limit`.
+    fn two_digits(&mut self, limit: u8) -> Option<u8> {
+        match self.rest {
+            [a @ b'0'..=b'9', b @ b'0'..=b'9', rest @ ..] => {
+                let value = (a - b'0') * 10 + (b - b'0');
+                self.rest = rest;
+                (value < limit).then_some(value)
+            }
+            _ => None,
+        }
+    }
+
+    /// `%.2f` with either decimal separator, or `nan`/`inf` as glibc prints them.
+    fn load(&mut self) -> Option<f64> {
+        let negative = self.eat(b"-").is_some();
+        let value = if self.eat(b"nan").is_some() {
+            f64::NAN
+        } else if self.eat(b"inf").is_some() {
+            f64::INFINITY
+        } else {
+            let whole = self.number()?;
+            if self.eat(b".").is_none() {
+                self.eat(b",")?;
+            }
+            let hundredths = self.two_digits(100)?;
+            whole as f64 + f64::from(hundredths) / 100.0
+        };
+        Some(if negative { -value } else { value })
+    }
+}
+
+fn parse_line(line: &[u8]) -> Option<Report> {
+    let mut c = Cursor { rest: line };
+    c.spaces();
+    let hours = c.two_digits(24)?;
+    c.eat(b":")?;
+    let minutes = c.two_digits(60)?;
+    c.eat(b":")?;
+    let clock = (hours, minutes, c.two_digits(61)?);
+    c.gap()?;
+    c.eat(b"up")?;
+    c.gap()?;
+    let mut uptime = 0;
+    let mut first = c.number()?;
+    if c.peek(b" day") {
+        c.eat(b" day")?;
+        c.skip(b"s");
+        c.eat(b",")?;
+        c.gap()?;
+        uptime = first.checked_mul(86_400)?;
+        first = c.number()?;
+    }
+    if c.eat(b":").is_some() {
+        uptime += first.checked_mul(3_600)? + u64::from(c.two_digits(60)?) * 60;
+    } else {
+        c.gap()?;
+        c.eat(b"min")?;
+        uptime += first.checked_mul(60)?;
+    }
+    c.eat(b",")?;
+    c.gap()?;
+    let users = c.number()?;
+    c.gap()?;
+    c.eat(b"user")?;
+    c.skip(b"s");
+    c.eat(b",")?;
+    c.gap()?;
+    c.eat(b"load average:")?;
+    c.gap()?;
+    let mut loads = [0.0; 3];
+    for (i, load) in loads.iter_mut().enumerate() {
+        if i > 0 {
+            c.eat(b",")?;
+            c.gap()?;
+        }
+        *load = c.load()?;
+    }
+    c.eat(b"\n")?;
+    c.rest.is_empty().then_some(Report {
+        clock,
+        uptime,
+        users,
+        loads,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use ruptime_common::uptime::Sample;
+    use ruptime_common::uptime::format::write_line;
+
+    fn report(line: &str) -> Option<Report> {
+        match parse(line.as_bytes()) {
+            Reply::Uptime(report) => Some(report),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn reads_every_form_of_the_line() {
+        let r = report(" 03:11:28 up 6 min,  0 user,  load average: 0.24, 0.07, 0.02\n").unwrap();
+        assert_eq!(
+            r,
+            Report {
+                clock: (3, 11, 28),
+                uptime: 360,
+                users: 0,
+                loads: [0.24, 0.07, 0.02]
+            }
+        );
+        let r = report(" 10:00:00 up 2 days,  3:04,  3 users,  load average: 0,50, 10,25, 0,00\n")
+            .unwrap();
+        assert_eq!(
+            (r.uptime, r.users, r.loads),
+            (2 * 86400 + 3 * 3600 + 4 * 60, 3, [0.5, 10.25, 0.0])
+        );
+        let r = report(" 23:59:59 up 1 day, 0 min, 100 users,  load average: 123.45, 0.00, 0.00\n")
+            .unwrap();
+        assert_eq!((r.uptime, r.users), (86400, 100));
+        let r =
+            report(" 07:05:02  up   0:34,  5 users,  load average: 1.00, 0.50, 0.25\n").unwrap();
+        assert_eq!(r.uptime, 34 * 60, "coreutils pads differently; same fields");
+        let r = report(" 00:00:00 up 0 min,  0 user,  load average: nan, -nan, inf\n").unwrap();
+        assert!(r.loads[0].is_nan() && r.loads[1].is_nan() && r.loads[2].is_infinite());
+    }
+
+    #[test]
+    fn anything_else_is_unknown_or_a_daemon_error() {
+        for odd in [
+            "",
+            "\n",
+            " 03:11:28 up 6 min,  0 user,  load average: 0.24, 0.07, 0.02",
+            " 03:11:28 up 6 min,  0 user,  load average: 0.24, 0.07, 0.02\nmore\n",
+            " 03:11:28 up 6 min,  0 user,  load average: 0.2, 0.07, 0.02\n",
+            " 25:11:28 up 6 min,  0 user,  load average: 0.24, 0.07, 0.02\n",
+            " 03:11:28 up 6 hrs,  0 user,  load average: 0.24, 0.07, 0.02\n",
+            "uid=0(root) gid=0(root)\n",
+        ] {
+            assert_eq!(parse(odd.as_bytes()), Reply::Unknown, "{odd:?}");
+        }
+        assert_eq!(
+            parse(b"ruptimed: cannot get system uptime: /proc/uptime holds no valid number\n"),
+            Reply::DaemonError(
+                "ruptimed: cannot get system uptime: /proc/uptime holds no valid number".into()
+            )
+        );
+        assert_eq!(parse(b"ruptimed: two\nlines\n"), Reply::Unknown);
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let _ = parse(&bytes);
+        }
+
+        #[test]
+        fn damaged_lines_never_panic(cut in 0usize..80, junk in proptest::collection::vec(any::<u8>(), 0..8)) {
+            let mut line = b" 03:11:28 up 2 days,  3:04, 12 users,  load average: 0.24, 0.07, 0.02\n".to_vec();
+            let at = cut.min(line.len());
+            line.splice(at..at, junk);
+            let _ = parse(&line);
+        }
+
+        #[test]
+        fn every_line_the_daemon_writes_reads_back(
+            clock in (0u8..24, 0u8..60, 0u8..60),
+            uptime in 0u64..400_000_000,
+            users in 0u32..100_000,
+            hundredths in proptest::array::uniform3(0u32..100_000),
+            comma in any::<bool>(),
+        ) {
+            let loads = hundredths.map(|h| f64::from(h) / 100.0);
+            let mut line = Vec::new();
+            write_line(&Sample { clock, uptime, users, loads }, if comma { "," } else { "." }, &mut line);
+            let report = match parse(&line) {
+                Reply::Uptime(report) => report,
+                other => panic!("{:?} read as {other:?}", String::from_utf8_lossy(&line)),
+            };
+            prop_assert_eq!(report.clock, clock);
+            prop_assert_eq!(report.uptime, uptime / 60 * 60);
+            prop_assert_eq!(report.users, u64::from(users));
+            for (got, want) in report.loads.iter().zip(loads) {
+                prop_assert!((got - want).abs() < 0.001, "{} vs {}", got, want);
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! One host's result: who, how, and what it said, understood.
+
+use std::cmp::Ordering;
+use std::net::SocketAddr;
+
+use ruptime_common::mode::Mode;
+
+use crate::query::Outcome;
+use crate::reply::{self, Report};
+
+/// One host's result.
+#[derive(Clone, Debug)]
+pub struct Row {
+    /// The host as given (or, for discovery, its name or address).
+    pub host: String,
+    /// How it was asked.
+    pub mode: Mode,
+    /// The address that answered.
+    pub address: Option<SocketAddr>,
+    /// The reply, as received.
+    pub raw: Option<Vec<u8>>,
+    /// What the reply says.
+    pub state: State,
+}
+
+/// What a host's reply says.
+#[derive(Clone, Debug)]
+pub enum State {
+    /// An uptime line.
+    Up(Report),
+    /// A reply, but not an uptime line: shown raw.
+    Odd,
+    /// No reply, or the daemon's error line: why.
+    Down(String),
+}
+
+impl Row {
+    /// The row for `host`, asked in `mode`, with this outcome.
+    pub fn new(host: String, mode: Mode, outcome: Outcome) -> Row {
+        match outcome {
+            Ok(answer) => {
+                let state = match reply::parse(&answer.reply) {
+                    reply::Reply::Uptime(report) => State::Up(report),
+                    reply::Reply::DaemonError(text) => State::Down(text),
+                    reply::Reply::Unknown => State::Odd,
+                };
+                Row {
+                    host,
+                    mode,
+                    address: Some(answer.from),
+                    raw: Some(answer.reply),
+                    state,
+                }
+            }
+            Err(e) => Row {
+                host,
+                mode,
+                address: None,
+                raw: None,
+                state: State::Down(e.to_string()),
+            },
+        }
+    }
+
+    /// Whether the host failed: no reply, or an error line.
+    pub fn is_down(&self) -> bool {
+        matches!(self.state, State::Down(_))
+    }
+}
+
+/// How rows are ordered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// As given.
+    Given,
+    /// Highest 1-minute load first (`-l`).
+    Load,
+    /// Longest uptime first (`-t`).
+    Uptime,
+    /// Most users first (`-u`).
+    Users,
+}
+
+/// Sorts `rows` (stably): by `order`, then reversed with `reverse`. A sort
+/// puts the hosts without an uptime line last, in the order given.
+pub fn sort(rows: &mut [Row], order: Order, reverse: bool) {
+    let by = |a: &Report, b: &Report| match order {
+        Order::Given => Ordering::Equal,
+        Order::Load => b.loads[0].total_cmp(&a.loads[0]),
+        Order::Uptime => b.uptime.cmp(&a.uptime),
+        Order::Users => b.users.cmp(&a.users),
+    };
+    if order == Order::Given {
+        if reverse {
+            rows.reverse();
+        }
+        return;
+    }
+    rows.sort_by(|a, b| match (&a.state, &b.state) {
+        (State::Up(x), State::Up(y)) if reverse => by(y, x),
+        (State::Up(x), State::Up(y)) => by(x, y),
+        (State::Up(_), _) => Ordering::Less,
+        (_, State::Up(_)) => Ordering::Greater,
+        _ => Ordering::Equal,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn up(host: &str, uptime: u64, users: u64, load: f64) -> Row {
+        let report = Report {
+            clock: (0, 0, 0),
+            uptime,
+            users,
+            loads: [load, 0.0, 0.0],
+        };
+        Row {
+            host: host.into(),
+            mode: Mode::Stream,
+            address: None,
+            raw: None,
+            state: State::Up(report),
+        }
+    }
+
+    fn down(host: &str) -> Row {
+        Row {
+            host: host.into(),
+            mode: Mode::Stream,
+            address: None,
+            raw: None,
+            state: State::Down("refused".into()),
+        }
+    }
+
+    fn hosts(rows: &[Row]) -> Vec<&str> {
+        rows.iter().map(|r| r.host.as_str()).collect()
+    }
+
+    #[test]
+    fn sorts_with_the_hosts_that_failed_last() {
+        let rows = vec![
+            down("d1"),
+            up("a", 60, 3, 0.5),
+            up("b", 600, 1, 2.0),
+            down("d2"),
+            up("c", 6, 9, 1.0),
+        ];
+        let sorted = |order, reverse| {
+            let mut r = rows.clone();
+            sort(&mut r, order, reverse);
+            hosts(&r).join(" ")
+        };
+        assert_eq!(sorted(Order::Given, false), "d1 a b d2 c");
+        assert_eq!(sorted(Order::Given, true), "c d2 b a d1");
+        assert_eq!(sorted(Order::Load, false), "b c a d1 d2");
+        assert_eq!(sorted(Order::Load, true), "a c b d1 d2");
+        assert_eq!(sorted(Order::Uptime, false), "b a c d1 d2");
+        assert_eq!(sorted(Order::Users, false), "c a b d1 d2");
+        assert_eq!(sorted(Order::Users, true), "b a c d1 d2");
+    }
+}

@@ -1,6 +1,7 @@
 //! `--json`: one array, an object per host, in the table's order:
 //! `host`, `address`, `mode`, `up`, `uptime_seconds`, `users`, `load`,
-//! `raw`, `error`; what the reply does not give is null. A reply that is not
+//! `raw`, `error`; what the reply does not give is null. `up` says the host
+//! answered; `error` is null only for an uptime line. A reply that is not
 //! UTF-8 shows U+FFFD where its bytes were not.
 
 use serde_json::{Value, json};
@@ -25,10 +26,7 @@ pub fn render(rows: &[Row]) -> String {
                 "users": report.map(|r| r.users),
                 "load": report.map(|r| r.loads.to_vec()),
                 "raw": row.raw.as_deref().map(String::from_utf8_lossy),
-                "error": match &row.state {
-                    State::Down(why) => Some(why.as_str()),
-                    State::Up(_) | State::Odd => None,
-                },
+                "error": row.problem(),
             })
         })
         .collect();
@@ -83,7 +81,7 @@ mod tests {
                 {"host": "bravo", "address": null, "mode": "stream", "up": false, "uptime_seconds": null,
                  "users": null, "load": null, "raw": null, "error": "no reply within 5 s"},
                 {"host": "c", "address": null, "mode": "fork", "up": true, "uptime_seconds": null,
-                 "users": null, "load": null, "raw": "\u{fffd}\u{1b}\n", "error": null},
+                 "users": null, "load": null, "raw": "\u{fffd}\u{1b}\n", "error": "not an uptime line"},
             ])
         );
         let keys: Vec<String> = parsed[0].as_object().unwrap().keys().cloned().collect();

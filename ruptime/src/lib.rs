@@ -101,9 +101,9 @@ pub fn run(cli: &Cli) -> ExitCode {
         },
     );
     let succeeded = if cli.discover {
-        rows.iter().any(|r| !r.is_down())
+        rows.iter().any(Row::is_up)
     } else {
-        rows.iter().all(|r| !r.is_down())
+        rows.iter().all(Row::is_up)
     };
     if succeeded {
         ExitCode::SUCCESS

@@ -8,7 +8,7 @@
 use std::io::{self, IsTerminal, Write};
 
 use crate::escape::escape;
-use crate::row::{Row, State};
+use crate::row::Row;
 use crate::{json, table};
 
 /// How to print.
@@ -36,22 +36,27 @@ pub fn print(rows: &[Row], how: Presentation) {
     let _ = out.flush();
 }
 
+/// The reply as received; a failure (but a daemon's own error line, which
+/// says it all) as one line on stderr.
 fn single(rows: &[Row], safe: bool, out: &mut impl Write) -> io::Result<()> {
     for row in rows {
-        match (&row.state, &row.raw) {
-            (_, Some(reply)) if safe => out.write_all(escape(reply, true).as_bytes())?,
-            (_, Some(reply)) => out.write_all(reply)?,
-            (State::Down(why), None) => {
-                out.flush()?;
-                let mut err = io::stderr().lock();
-                let why = if err.is_terminal() {
-                    escape(why.as_bytes(), false)
-                } else {
-                    why.clone()
-                };
-                writeln!(err, "ruptime: {}: {why}", row.host)?;
+        if let Some(reply) = &row.raw {
+            if safe {
+                out.write_all(escape(reply, true).as_bytes())?;
+            } else {
+                out.write_all(reply)?;
             }
-            (State::Up(_) | State::Odd, None) => {}
+        }
+        let explained = row.is_down() && row.raw.is_some();
+        if let Some(problem) = row.problem().filter(|_| !explained) {
+            out.flush()?;
+            let mut err = io::stderr().lock();
+            let problem = if err.is_terminal() {
+                escape(problem.as_bytes(), false)
+            } else {
+                problem.to_owned()
+            };
+            writeln!(err, "ruptime: {}: {problem}", row.host)?;
         }
     }
     Ok(())

@@ -8,6 +8,9 @@ use ruptime_common::mode::Mode;
 use crate::query::Outcome;
 use crate::reply::{self, Report};
 
+/// What a reply that is not an uptime line is called.
+pub const NOT_UPTIME: &str = "not an uptime line";
+
 /// One host's result.
 #[derive(Clone, Debug)]
 pub struct Row {
@@ -65,6 +68,20 @@ impl Row {
     /// Whether the host failed: no reply, or an error line.
     pub fn is_down(&self) -> bool {
         matches!(self.state, State::Down(_))
+    }
+
+    /// Whether the host answered with its uptime.
+    pub fn is_up(&self) -> bool {
+        matches!(self.state, State::Up(_))
+    }
+
+    /// Why the host gave no uptime, if it did not.
+    pub fn problem(&self) -> Option<&str> {
+        match &self.state {
+            State::Up(_) => None,
+            State::Odd => Some(NOT_UPTIME),
+            State::Down(why) => Some(why),
+        }
     }
 }
 

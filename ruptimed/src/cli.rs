@@ -76,6 +76,24 @@ pub struct Cli {
     /// killed after it
     #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_seconds)]
     pub request_timeout: Duration,
+
+    /// In stream mode, how long a reply may wait for a client that does not
+    /// read, in seconds, before it is abandoned (the next client waits meanwhile)
+    #[arg(long, value_name = "SECS", default_value = "1", value_parser = parse_seconds)]
+    pub send_timeout: Duration,
+
+    /// In dgram mode, the most replies per second to one source (an IPv4
+    /// address, or an IPv6 /64)
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit: u32,
+
+    /// In dgram mode, the most replies one source gets at once
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_burst: u32,
+
+    /// In dgram mode, the most replies per second in all
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub global_limit: u32,
 }
 
 /// The manual beyond the options, for `--help` and the man page.

@@ -9,7 +9,8 @@
 //! - [`signals`]: signals as events for the serve loop.
 //! - [`report`]: what a request is answered with; [`command`] runs it.
 //! - [`serve`]: the serve loop, and one module per mode; [`udp`]: replies
-//!   from the address asked.
+//!   from the address asked; [`guard`] and [`ratelimit`]: which datagrams
+//!   get one.
 //! - [`forked`]: forking a child; [`children`]: the fork mode's children; [`throttle`]: rate-limited error lines.
 //!
 //! [`run`] puts them together.
@@ -21,9 +22,11 @@ pub mod daemon;
 pub mod descriptors;
 pub mod fatal;
 pub mod forked;
+pub mod guard;
 pub mod listen;
 pub mod pidfile;
 pub mod privileges;
+pub mod ratelimit;
 pub mod report;
 pub mod serve;
 pub mod signals;
@@ -46,8 +49,9 @@ use fatal::Fatal;
 use listen::Listener;
 use pidfile::PidFile;
 use privileges::Account;
+use ratelimit::Limits;
 use report::{Native, Reporter};
-use serve::{Server, Work};
+use serve::{Bounds, Server, Work};
 use signals::Signals;
 
 /// Binds (or takes systemd's sockets), detaches unless in the foreground,
@@ -112,7 +116,17 @@ pub fn run(cli: &Cli) -> Result<(), Fatal> {
             describe(&e)
         );
     }
-    let work = Work::new(reporter, cli.request_timeout, cli.max_children as usize);
+    let bounds = Bounds {
+        request_timeout: cli.request_timeout,
+        send_timeout: cli.send_timeout,
+        max_children: cli.max_children as usize,
+        limits: Limits {
+            rate: f64::from(cli.rate_limit),
+            burst: f64::from(cli.rate_burst),
+            global: f64::from(cli.global_limit),
+        },
+    };
+    let work = Work::new(reporter, bounds);
     let served = Server::new(listeners, signals, logger, work).run();
     tell_systemd(NotifyState::Stopping);
     log::info!("exiting");

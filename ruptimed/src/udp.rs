@@ -10,12 +10,12 @@
 //! receiving interface's own address.
 
 use std::io::{IoSlice, IoSliceMut};
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::{AsRawFd, BorrowedFd};
 
 use nix::sys::socket::{
-    ControlMessage, ControlMessageOwned, MsgFlags, SockaddrLike, SockaddrStorage, recvmsg, sendmsg,
-    setsockopt, sockopt,
+    ControlMessage, ControlMessageOwned, MsgFlags, SockaddrStorage, recvmsg, sendmsg, setsockopt,
+    sockopt,
 };
 use socket2::Socket;
 
@@ -52,11 +52,27 @@ enum Destination {
 /// A request: its length, who sent it and where to.
 #[derive(Clone, Copy, Debug)]
 pub struct Request {
-    /// How many bytes it held.
+    /// How many bytes it held (at most the buffer's size).
     pub len: usize,
+    /// Whether it was longer than the buffer.
+    pub truncated: bool,
     /// Its sender.
     pub peer: SockaddrStorage,
     to: Destination,
+}
+
+impl Request {
+    /// The sender's IP address and port, if it is an IP sender.
+    pub fn sender(&self) -> Option<SocketAddr> {
+        self.peer
+            .as_sockaddr_in()
+            .map(|a| SocketAddr::from(SocketAddrV4::from(*a)))
+            .or_else(|| {
+                self.peer
+                    .as_sockaddr_in6()
+                    .map(|a| SocketAddr::from(SocketAddrV6::from(*a)))
+            })
+    }
 }
 
 /// Receives one request into `buf`, without blocking.
@@ -83,8 +99,10 @@ pub fn receive(fd: BorrowedFd<'_>, buf: &mut [u8]) -> nix::Result<Request> {
         }
     }
     let peer = msg.address.ok_or(nix::errno::Errno::EDESTADDRREQ)?;
+    let truncated = msg.flags.contains(MsgFlags::MSG_TRUNC);
     Ok(Request {
         len: msg.bytes,
+        truncated,
         peer,
         to,
     })
@@ -127,12 +145,8 @@ pub fn reply(fd: BorrowedFd<'_>, request: &Request, reply: &[u8]) -> nix::Result
 }
 
 /// A request's sender, for messages.
-pub fn show(peer: &SockaddrStorage) -> String {
-    peer.as_sockaddr_in()
-        .map(ToString::to_string)
-        .or_else(|| {
-            peer.as_sockaddr_in6()
-                .map(|a| std::net::SocketAddrV6::from(*a).to_string())
-        })
-        .unwrap_or_else(|| format!("{:?}", peer.family()))
+pub fn show(request: &Request) -> String {
+    request
+        .sender()
+        .map_or_else(|| "a non-IP sender".to_owned(), |a| a.to_string())
 }

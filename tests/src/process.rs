@@ -3,6 +3,7 @@
 use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -125,7 +126,8 @@ pub fn ruptimed(args: &[&str]) -> Finished {
 pub struct Background {
     child: Child,
     stdout: Option<JoinHandle<Vec<u8>>>,
-    stderr: Option<JoinHandle<Vec<u8>>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    stderr_reader: Option<JoinHandle<()>>,
     start: Instant,
 }
 
@@ -137,12 +139,42 @@ impl Background {
         let start = Instant::now();
         let mut child = spawn_piped(&mut command, false);
         let stdout = Some(collect(child.stdout.take()));
-        let stderr = Some(collect(child.stderr.take()));
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let (sink, pipe) = (Arc::clone(&stderr), child.stderr.take());
+        let stderr_reader = Some(thread::spawn(move || {
+            let Some(mut pipe) = pipe else { return };
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = pipe.read(&mut buf) {
+                sink.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .extend_from_slice(&buf[..n]);
+            }
+        }));
         Background {
             child,
             stdout,
             stderr,
+            stderr_reader,
             start,
+        }
+    }
+
+    /// Waits until its stderr holds `pattern` `count` times (panics after `limit`).
+    pub fn wait_for_stderr(&self, pattern: &str, count: usize, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        loop {
+            let text = String::from_utf8_lossy(
+                &self.stderr.lock().unwrap_or_else(PoisonError::into_inner),
+            )
+            .into_owned();
+            if text.matches(pattern).count() >= count {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{pattern:?} not {count} times in {limit:?}:\n{text}"
+            );
+            thread::sleep(Duration::from_millis(10));
         }
     }
 
@@ -161,15 +193,20 @@ impl Background {
     }
 
     fn collect(&mut self, status: ExitStatus) -> Finished {
-        let take = |h: &mut Option<JoinHandle<Vec<u8>>>| {
-            h.take()
-                .map(|h| h.join().unwrap_or_default())
-                .unwrap_or_default()
-        };
+        let stdout = self
+            .stdout
+            .take()
+            .map(|h| h.join().unwrap_or_default())
+            .unwrap_or_default();
+        if let Some(reader) = self.stderr_reader.take() {
+            let _ = reader.join();
+        }
+        let stderr =
+            std::mem::take(&mut *self.stderr.lock().unwrap_or_else(PoisonError::into_inner));
         Finished {
             status,
-            stdout: take(&mut self.stdout),
-            stderr: String::from_utf8_lossy(&take(&mut self.stderr)).into_owned(),
+            stdout,
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
             elapsed: self.start.elapsed(),
         }
     }

@@ -176,13 +176,7 @@ fn inetd_style_serves_one_connection_per_process() {
         assert_eq!(out.code(), 0, "{out:?}");
         uptime::assert_line(&out.stdout);
     }
-    let out = activator.kill();
-    assert_eq!(
-        out.stderr.matches("died with code 0").count(),
-        3,
-        "{}",
-        out.stderr
-    );
+    activator.wait_for_stderr("died with code 0", 3, WAIT);
 }
 
 #[test]

@@ -10,7 +10,18 @@ use ruptime_tests::uptime;
 const CLIENTS: usize = 200;
 
 fn burst(server: &str, client: &str) {
-    let daemon = Daemon::start(&["-m", server, "-l", "127.0.0.1"]);
+    // Every client comes from 127.0.0.1: the datagram rate limit is raised
+    // for this load, as a deployment with such a client would.
+    let daemon = Daemon::start(&[
+        "-m",
+        server,
+        "-l",
+        "127.0.0.1",
+        "--rate-limit",
+        "1000",
+        "--rate-burst",
+        "1000",
+    ]);
     let port = daemon.port().to_string();
     let barrier = Arc::new(Barrier::new(CLIENTS));
     let runs: Vec<_> = (0..CLIENTS)

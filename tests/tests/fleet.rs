@@ -178,7 +178,7 @@ fn json_gives_every_field_and_nulls_for_the_unknown() {
             {"host": charlie, "address": null, "mode": "fork", "up": false, "uptime_seconds": null,
              "users": null, "load": null, "raw": null, "error": "can't connect: Connection refused"},
             {"host": odd.host(), "address": odd.host(), "mode": "fork", "up": true, "uptime_seconds": null,
-             "users": null, "load": null, "raw": "something else\n", "error": null},
+             "users": null, "load": null, "raw": "something else\n", "error": "not an uptime line"},
         ])
     );
     let single = ask(&["--json", &alpha.host()]);
@@ -193,11 +193,24 @@ fn json_gives_every_field_and_nulls_for_the_unknown() {
 
 #[test]
 fn one_host_keeps_the_original_output_and_a_meaningful_status() {
-    for (reply, status) in [(ALPHA, 0), (ODD, 0), (BROKEN, 1)] {
+    for (reply, status, problem) in [
+        (ALPHA, 0, ""),
+        (ODD, 1, "not an uptime line"),
+        (BROKEN, 1, ""),
+    ] {
         let server = FakeServer::line(reply);
         let out = ask(&[&server.host()]);
         assert_eq!(out.stdout, reply);
         assert_eq!(out.code(), status, "{}", String::from_utf8_lossy(reply));
+        let explained = if problem.is_empty() {
+            String::new()
+        } else {
+            format!("ruptime: {}: {problem}\n", server.host())
+        };
+        assert_eq!(
+            out.stderr, explained,
+            "a daemon's own error line says it all"
+        );
     }
 }
 
@@ -225,7 +238,7 @@ fn escape_sequences_are_shown_not_obeyed_on_a_terminal() {
     let host = hostile.host();
     assert_eq!(
         on_a_terminal(&[&host]),
-        "\\x1b]0;pwned\\x07\\x1b[2J up \\xff\\xfe\n"
+        format!("\\x1b]0;pwned\\x07\\x1b[2J up \\xff\\xfe\nruptime: {host}: not an uptime line\n")
     );
     let table = on_a_terminal(&[&host, &other.host()]);
     assert!(

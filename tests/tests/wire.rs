@@ -70,13 +70,19 @@ fn the_dgram_client_sends_one_nul_byte_and_prints_the_reply() {
         let mut request = [0u8; 64];
         let (n, peer) = server.recv_from(&mut request).unwrap();
         server
-            .send_to(b"reply from an original server\n", peer)
+            .send_to(
+                b" 12:00:00 up 3 min,  0 user,  load average: 0.00, 0.00, 0.00\n",
+                peer,
+            )
             .unwrap();
         request[..n].to_vec()
     });
     let out = ruptime(&["-m", "dgram", "-p", &port.to_string(), "127.0.0.1"]);
     assert_eq!(out.code(), 0, "{out:?}");
-    assert_eq!(out.stdout_text(), "reply from an original server\n");
+    assert_eq!(
+        out.stdout_text(),
+        " 12:00:00 up 3 min,  0 user,  load average: 0.00, 0.00, 0.00\n"
+    );
     assert_eq!(answer.join().unwrap(), [0]);
 }
 

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use ruptime_common::timeout::with_deadline;
 
-use super::{Answer, MAX_REPLY, Options, Outcome, QueryError};
+use super::{Answer, MAX_DATAGRAM, Options, Outcome, QueryError};
 use crate::target::Target;
 
 /// The request: one NUL byte, as the original sends.
@@ -41,7 +41,8 @@ pub(super) fn ask(target: &Target, options: &Options) -> Outcome {
             Err(e) => refused = Some(e),
         }
     }
-    let mut reply = vec![0u8; MAX_REPLY];
+    // One byte more than allowed, so that a longer datagram shows.
+    let mut reply = vec![0u8; MAX_DATAGRAM + 1];
     let mut gap = first_resend(options.timeout);
     let mut resend_at = Instant::now();
     loop {
@@ -65,6 +66,7 @@ pub(super) fn ask(target: &Target, options: &Options) -> Outcome {
         };
         for i in readable.into_iter().rev() {
             match sockets[i].recv(&mut reply) {
+                Ok(n) if n > MAX_DATAGRAM => return Err(QueryError::TooLong(MAX_DATAGRAM)),
                 Ok(n) => {
                     reply.truncate(n);
                     let from = sockets[i].peer_addr().map_err(QueryError::Receive)?;

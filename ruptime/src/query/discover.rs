@@ -13,7 +13,7 @@ use nix::ifaddrs::getifaddrs;
 use nix::net::if_::{InterfaceFlags, if_nametoindex};
 
 use super::dgram::{REQUEST, first_resend, wait_readable};
-use super::{Answer, MAX_REPLY, Options, QueryError};
+use super::{Answer, MAX_DATAGRAM, Options, QueryError};
 use crate::target::Family;
 
 /// IPv6's all-nodes group on one link.
@@ -94,7 +94,7 @@ pub fn discover(destinations: &[SocketAddr], options: &Options) -> Result<Vec<An
     };
     let mut answers: Vec<Answer> = Vec::new();
     let mut seen = HashSet::new();
-    let mut buf = vec![0u8; MAX_REPLY];
+    let mut buf = vec![0u8; MAX_DATAGRAM];
     let mut gap = first_resend(options.timeout);
     let mut resend_at = Instant::now();
     loop {

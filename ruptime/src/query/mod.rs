@@ -24,8 +24,12 @@ use ruptime_common::resolve::ResolveError;
 
 use crate::target::{Family, Target};
 
-/// The most a reply may hold; a longer one is refused, not cut.
+/// The most a stream reply may hold; a longer one is refused, not cut.
 pub const MAX_REPLY: usize = 64 * 1024;
+
+/// The most a datagram reply may hold: the daemon sends one line of at most
+/// 1 KiB; a longer datagram is refused.
+pub const MAX_DATAGRAM: usize = 4 * 1024;
 
 /// What every query of a run shares.
 #[derive(Clone, Debug)]
@@ -61,10 +65,14 @@ pub enum QueryError {
     Connect(io::Error),
     /// Receiving the reply failed.
     Receive(io::Error),
-    /// Nothing (or no complete reply) came by the deadline.
+    /// Nothing came by the deadline.
     NoReply(Duration),
-    /// The reply was longer than [`MAX_REPLY`].
-    TooLong,
+    /// Part of a reply came, these many bytes, but not its end by the deadline.
+    Incomplete(Duration, usize),
+    /// The server closed the connection without a byte.
+    Empty,
+    /// The reply was longer than this many bytes.
+    TooLong(usize),
     /// The query could not be made, or its process failed; the text says why.
     Failed(String),
 }
@@ -76,7 +84,15 @@ impl fmt::Display for QueryError {
             QueryError::Connect(e) => write!(f, "can't connect: {}", describe(e)),
             QueryError::Receive(e) => write!(f, "recv error: {}", describe(e)),
             QueryError::NoReply(timeout) => write!(f, "no reply within {}", show_seconds(*timeout)),
-            QueryError::TooLong => write!(f, "reply longer than {} KiB", MAX_REPLY / 1024),
+            QueryError::Incomplete(timeout, got) => {
+                write!(
+                    f,
+                    "reply incomplete after {} ({got} bytes)",
+                    show_seconds(*timeout)
+                )
+            }
+            QueryError::Empty => f.write_str("connection closed without a reply"),
+            QueryError::TooLong(limit) => write!(f, "reply longer than {} KiB", limit / 1024),
             QueryError::Failed(reason) => f.write_str(reason),
         }
     }

@@ -27,22 +27,29 @@ pub(super) fn ask(target: &Target, options: &Options) -> Outcome {
     Ok(Answer { reply, from })
 }
 
-/// Reads until EOF, under a SIGALRM deadline.
+/// Reads until EOF, under a SIGALRM deadline; at most [`MAX_REPLY`] bytes.
 fn read_reply(mut stream: TcpStream, options: &Options) -> Result<Vec<u8>, QueryError> {
-    let timed_out = |e: io::Error| match e.kind() {
-        io::ErrorKind::TimedOut => QueryError::NoReply(options.timeout),
+    let failed = |e: io::Error, got: usize| match (e.kind(), got) {
+        (io::ErrorKind::TimedOut, 0) => QueryError::NoReply(options.timeout),
+        (io::ErrorKind::TimedOut, got) => QueryError::Incomplete(options.timeout, got),
         _ => QueryError::Receive(e),
     };
-    let alarm = Alarm::arm(options.deadline).map_err(timed_out)?;
+    let alarm = Alarm::arm(options.deadline).map_err(|e| failed(e, 0))?;
     let mut reply = Vec::new();
     let mut buf = [0u8; 8192];
     loop {
-        let n = alarm.run(|| stream.read(&mut buf)).map_err(timed_out)?;
+        let n = alarm
+            .run(|| stream.read(&mut buf))
+            .map_err(|e| failed(e, reply.len()))?;
         if n == 0 {
-            return Ok(reply);
+            return if reply.is_empty() {
+                Err(QueryError::Empty)
+            } else {
+                Ok(reply)
+            };
         }
         if reply.len() + n > MAX_REPLY {
-            return Err(QueryError::TooLong);
+            return Err(QueryError::TooLong(MAX_REPLY));
         }
         reply.extend_from_slice(&buf[..n]);
     }

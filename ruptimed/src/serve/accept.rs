@@ -41,6 +41,11 @@ impl Acceptor {
         self.paused_until.is_some()
     }
 
+    /// Stops accepting for [`PAUSE`] from `now`.
+    pub(super) fn pause(&mut self, now: Instant) {
+        self.paused_until = Some(now + PAUSE);
+    }
+
     /// When a pause ends, if paused.
     pub(super) fn resume_at(&self) -> Option<Instant> {
         self.paused_until
@@ -56,7 +61,7 @@ impl Acceptor {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if out_of_resources(&e) => {
                     let now = Instant::now();
-                    self.paused_until = Some(now + PAUSE);
+                    self.pause(now);
                     if let Some(held) = self.errors.check(now) {
                         log::error!(
                             "accept error: {}; pausing {} ms{}",

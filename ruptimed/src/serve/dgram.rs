@@ -1,4 +1,5 @@
-//! The datagram server (APUE figure 16.20): one reply per request datagram.
+//! The datagram server (APUE figure 16.20): one reply per request datagram,
+//! to the requests the [guard](crate::guard) admits, from the address asked.
 
 use std::os::fd::AsFd;
 use std::time::Instant;
@@ -24,6 +25,9 @@ pub(super) fn serve(socket: &Socket, work: &mut Work) {
             Err(Errno::EAGAIN) => return,
             Err(e) => return warn(work, "recvmsg error", e),
         };
+        if !work.guard.admit(&request, Instant::now()) {
+            continue;
+        }
         let reply = work.reporter.datagram_reply();
         if let Err(e) = udp::reply(fd, &request, &reply) {
             warn(work, "sendmsg error", e);

@@ -34,8 +34,14 @@ pub(super) fn serve(listener: &Socket, work: &mut Work) {
         match spawned {
             Ok(pid) => work.children.add(pid, now),
             Err(e) => {
+                // Out of processes or memory: forking again at once would spin.
+                work.acceptor.pause(now);
                 if let Some(held) = work.errors.check(now) {
-                    log::error!("fork error: {}{}", describe(&e), held_note(held));
+                    log::error!(
+                        "fork error: {}; pausing accepts{}",
+                        describe(&e),
+                        held_note(held)
+                    );
                 }
             }
         }

@@ -15,6 +15,7 @@ use socket2::{SockRef, Type};
 
 use super::send_all;
 use crate::fatal::Fatal;
+use crate::guard;
 use crate::report::Reporter;
 use crate::udp;
 
@@ -76,8 +77,10 @@ pub(crate) fn serve(kind: Stdin, reporter: &mut Reporter, deadline: Instant) -> 
             }
             let mut buf = [0u8; 64];
             let request = udp::receive(fd, &mut buf).map_err(|e| failed(e.into()))?;
+            guard::check(&request)
+                .map_err(|why| Fatal::new(format!("--inetd: request dropped: {why:?}")))?;
             udp::reply(fd, &request, &reporter.datagram_reply()).map_err(|e| failed(e.into()))?;
-            log::info!("answered {} (inetd)", udp::show(&request.peer));
+            log::info!("answered {} (inetd)", udp::show(&request));
             Ok(())
         }
     }

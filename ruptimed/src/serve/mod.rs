@@ -4,8 +4,9 @@
 //! IPv4 and IPv6 on one port takes one `poll` over several sockets; they are
 //! non-blocking, so a readiness that vanished costs nothing. Each mode's
 //! serving lives in its own module, the port of one original program. The
-//! loop sleeps in `poll` without a timeout unless a child's deadline or the
-//! end of an accept pause is due: an idle daemon uses no CPU.
+//! loop sleeps in `poll` without a timeout unless a child's deadline, the end
+//! of an accept pause or a summary of dropped datagrams is due: an idle
+//! daemon uses no CPU.
 
 mod accept;
 mod dgram;
@@ -24,7 +25,9 @@ use ruptime_common::mode::Mode;
 
 use crate::children::Children;
 use crate::fatal::Fatal;
+use crate::guard::Guard;
 use crate::listen::Listener;
+use crate::ratelimit::Limits;
 use crate::report::Reporter;
 use crate::signals::Signals;
 use crate::throttle::Throttle;
@@ -37,20 +40,36 @@ pub struct Work {
     reporter: Reporter,
     children: Children,
     acceptor: Acceptor,
+    guard: Guard,
     errors: Throttle,
     limit: Duration,
+    send_timeout: Duration,
+}
+
+/// The bounds the serve loop keeps.
+#[derive(Clone, Copy, Debug)]
+pub struct Bounds {
+    /// The longest one request (a child, a command) may take.
+    pub request_timeout: Duration,
+    /// The longest the iterative server waits for a client to take a reply.
+    pub send_timeout: Duration,
+    /// The most children at once, in fork mode.
+    pub max_children: usize,
+    /// The datagram rate limits.
+    pub limits: Limits,
 }
 
 impl Work {
-    /// Serving with `reporter`; each request limited to `limit`, at most
-    /// `max_children` children at once.
-    pub fn new(reporter: Reporter, limit: Duration, max_children: usize) -> Work {
+    /// Serving with `reporter`, within `bounds`.
+    pub fn new(reporter: Reporter, bounds: Bounds) -> Work {
         Work {
             reporter,
-            children: Children::new(max_children, limit),
+            children: Children::new(bounds.max_children, bounds.request_timeout),
             acceptor: Acceptor::new(),
+            guard: Guard::new(bounds.limits),
             errors: Throttle::new(Duration::from_secs(1)),
-            limit,
+            limit: bounds.request_timeout,
+            send_timeout: bounds.send_timeout,
         }
     }
 }
@@ -96,6 +115,7 @@ impl Server {
         while !self.work.children.is_empty() {
             self.serve_ready()?;
         }
+        self.work.guard.summarize(Instant::now(), true);
         Ok(())
     }
 
@@ -107,6 +127,7 @@ impl Server {
         let wake = [
             self.work.children.next_deadline(),
             self.work.acceptor.resume_at(),
+            self.work.guard.summary_due(),
         ]
         .into_iter()
         .flatten()
@@ -151,7 +172,9 @@ impl Server {
                 Mode::Dgram => dgram::serve(&listener.socket, &mut self.work),
             }
         }
-        self.work.children.kill_overdue(Instant::now());
+        let now = Instant::now();
+        self.work.children.kill_overdue(now);
+        self.work.guard.summarize(now, false);
         Ok(())
     }
 

@@ -1,6 +1,6 @@
 //! The iterative server (APUE figure 16.15): accept, reply, close, next.
 //!
-//! Unlike the original, a reply that cannot be sent within the request limit
+//! Unlike the original, a reply that cannot be sent within the send timeout
 //! (a client that never reads) is abandoned instead of stalling everyone
 //! queued behind it.
 
@@ -23,7 +23,7 @@ pub(super) fn serve(listener: &Socket, work: &mut Work) {
             return;
         };
         let reply = work.reporter.stream_reply();
-        if let Err(e) = send_all(&conn, &reply, Instant::now() + work.limit)
+        if let Err(e) = send_all(&conn, &reply, Instant::now() + work.send_timeout)
             && let Some(held) = work.errors.check(Instant::now())
         {
             log::warn!("reply not sent: {}{}", describe(&e), held_note(held));

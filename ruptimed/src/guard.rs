@@ -1,0 +1,161 @@
+//! Which datagram requests get a reply, and the summary of those that do not.
+//!
+//! A request is answered only when it holds 1 to [`MAX_REQUEST`] bytes, comes
+//! from a real sender (not port 0, not a broadcast, multicast or unspecified
+//! address, which no reply could reach but a spoofer's victim), and its
+//! source and the daemon are within their rate limits. Dropped requests are
+//! counted and logged as one summary line per [`SUMMARY_EVERY`] while drops
+//! go on, never one line per packet; no timer runs when nothing is dropped.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use crate::ratelimit::{Limits, RateLimiter, Verdict};
+use crate::udp::Request;
+
+/// The longest request answered: the original sends 1 byte.
+pub const MAX_REQUEST: usize = 32;
+
+/// How often, at most, dropped requests are summed up in the log.
+pub const SUMMARY_EVERY: Duration = Duration::from_secs(10);
+
+/// Why a request gets no reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Drop {
+    /// Empty, or longer than [`MAX_REQUEST`].
+    Malformed,
+    /// From port 0, or a broadcast, multicast or unspecified address.
+    BadSender,
+    /// Its source is over its rate limit.
+    SourceLimit,
+    /// The daemon is over its global rate limit.
+    GlobalLimit,
+}
+
+/// The sender of an acceptable request.
+///
+/// # Errors
+/// The [`Drop`] that says why the request is not acceptable.
+pub fn check(request: &Request) -> Result<SocketAddr, Drop> {
+    if request.len == 0 || request.len > MAX_REQUEST || request.truncated {
+        return Err(Drop::Malformed);
+    }
+    let sender = request.sender().ok_or(Drop::BadSender)?;
+    if sender.port() == 0 || !reachable(sender.ip()) {
+        return Err(Drop::BadSender);
+    }
+    Ok(sender)
+}
+
+/// Whether a reply to `addr` could reach one host.
+fn reachable(addr: IpAddr) -> bool {
+    let addr = match addr {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(addr, IpAddr::V4),
+        v4 => v4,
+    };
+    let broadcast = matches!(addr, IpAddr::V4(v4) if v4.is_broadcast());
+    !(addr.is_unspecified() || addr.is_multicast() || broadcast)
+}
+
+/// Counts of dropped requests since the last summary.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Drops {
+    malformed: u64,
+    bad_sender: u64,
+    source_limit: u64,
+    global_limit: u64,
+}
+
+/// The rate limiter and the drop counts.
+#[derive(Debug)]
+pub struct Guard {
+    limiter: RateLimiter,
+    drops: Drops,
+    summary_at: Option<Instant>,
+}
+
+impl Guard {
+    /// A guard with these limits.
+    pub fn new(limits: Limits) -> Guard {
+        Guard {
+            limiter: RateLimiter::new(limits),
+            drops: Drops::default(),
+            summary_at: None,
+        }
+    }
+
+    /// Whether `request` gets a reply at `now`; counts it when it does not.
+    pub fn admit(&mut self, request: &Request, now: Instant) -> bool {
+        let verdict =
+            check(request).and_then(|sender| match self.limiter.check(sender.ip(), now) {
+                Verdict::Reply => Ok(()),
+                Verdict::SourceLimit => Err(Drop::SourceLimit),
+                Verdict::GlobalLimit => Err(Drop::GlobalLimit),
+            });
+        match verdict {
+            Ok(()) => true,
+            Err(why) => {
+                self.count(why, now);
+                false
+            }
+        }
+    }
+
+    /// Counts a request dropped at `now` for `why`.
+    pub fn count(&mut self, why: Drop, now: Instant) {
+        let drops = &mut self.drops;
+        match why {
+            Drop::Malformed => drops.malformed += 1,
+            Drop::BadSender => drops.bad_sender += 1,
+            Drop::SourceLimit => drops.source_limit += 1,
+            Drop::GlobalLimit => drops.global_limit += 1,
+        }
+        self.summary_at.get_or_insert(now + SUMMARY_EVERY);
+    }
+
+    /// When the next summary is due, if requests were dropped.
+    pub fn summary_due(&self) -> Option<Instant> {
+        self.summary_at
+    }
+
+    /// Logs the summary if it is due at `now` (or `now` is the end), and
+    /// starts counting anew.
+    pub fn summarize(&mut self, now: Instant, at_end: bool) {
+        if !self.summary_at.is_some_and(|due| at_end || now >= due) {
+            return;
+        }
+        let d = std::mem::take(&mut self.drops);
+        self.summary_at = None;
+        let total = d.malformed + d.bad_sender + d.source_limit + d.global_limit;
+        log::warn!(
+            "dropped {total} datagram requests: {} over a source's rate limit, {} over the global rate limit, \
+             {} malformed, {} from senders no reply could reach",
+            d.source_limit,
+            d.global_limit,
+            d.malformed,
+            d.bad_sender
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_hosts_a_reply_can_reach_are_answered() {
+        for (addr, ok) in [
+            ("10.0.0.1", true),
+            ("::1", true),
+            ("255.255.255.255", false),
+            ("0.0.0.0", false),
+            ("224.0.0.1", false),
+            ("ff02::1", false),
+            ("::", false),
+            ("::ffff:255.255.255.255", false),
+            ("::ffff:10.0.0.1", true),
+        ] {
+            assert_eq!(reachable(addr.parse().unwrap()), ok, "{addr}");
+        }
+    }
+}

@@ -7,6 +7,7 @@
 //! - [`fake`]: scripted servers, well-behaved or hostile.
 //! - [`namespace`]: private mount namespaces.
 //! - [`skip`]: skipping, with a reason, what needs root or a missing tool.
+//! - [`procfs`]: what /proc says about a process.
 //! - [`process`]: running a command to its end, with a hard limit.
 //! - [`container`]: a real systemd in a container, from this machine's root.
 //! - [`docs`]: man pages and completions (binary `ruptime-docs`).
@@ -23,6 +24,7 @@ pub mod fake;
 pub mod namespace;
 pub mod network;
 pub mod process;
+pub mod procfs;
 pub mod skip;
 pub mod syslog;
 pub mod uptime;

@@ -227,3 +227,12 @@ pub fn ruptime_with_input(args: &[&str], input: &[u8]) -> Finished {
     command.args(args);
     finish(command, Some(input), CLIENT_LIMIT)
 }
+
+/// Raises this process's descriptor limit to its hard limit, for tests that
+/// hold many sockets at once.
+pub fn raise_descriptor_limit() {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    if let Ok((_, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+        let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
+    }
+}

@@ -5,6 +5,7 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 use ruptime_tests::daemon::Daemon;
 use ruptime_tests::process::ruptime;
+use ruptime_tests::procfs;
 use ruptime_tests::syslog::SyslogReceiver;
 use ruptime_tests::uptime;
 
@@ -51,4 +52,94 @@ fn sighup_reopens_the_syslog_connection() {
     );
     let out = ruptime(&["-p", &daemon.port().to_string(), "127.0.0.1"]);
     uptime::assert_line(&out.stdout);
+}
+
+#[test]
+fn sigpipe_never_kills_the_daemon() {
+    let daemon = Daemon::start(&["-l", "127.0.0.1"]);
+    for _ in 0..10 {
+        daemon.signal(Signal::SIGPIPE);
+    }
+    let out = ruptime(&["-p", &daemon.port().to_string(), "127.0.0.1"]);
+    uptime::assert_line(&out.stdout);
+    let (status, _) = daemon.terminate();
+    assert!(status.success(), "it was alive until SIGTERM");
+}
+
+#[test]
+fn a_storm_of_signals_loses_no_request() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::thread;
+
+    for mode in ["stream", "fork", "dgram"] {
+        let daemon = Daemon::start(&[
+            "-m",
+            mode,
+            "-l",
+            "127.0.0.1",
+            "--rate-limit",
+            "1000",
+            "--rate-burst",
+            "1000",
+        ]);
+        let (pid, port) = (daemon.pid(), daemon.port().to_string());
+        let done = Arc::new(AtomicBool::new(false));
+        let storm = {
+            let done = Arc::clone(&done);
+            thread::spawn(move || {
+                let mut sent = 0;
+                let signals = [
+                    Signal::SIGHUP,
+                    Signal::SIGCHLD,
+                    Signal::SIGPIPE,
+                    Signal::SIGWINCH,
+                ];
+                while !done.load(Ordering::SeqCst) && sent < 200_000 {
+                    let _ = nix::sys::signal::kill(pid, signals[sent % signals.len()]);
+                    sent += 1;
+                }
+                sent
+            })
+        };
+        let clients: Vec<_> = (0..50)
+            .map(|_| {
+                let port = port.clone();
+                let mode = mode.to_owned();
+                thread::spawn(move || ruptime(&["-m", &mode, "-w", "20", "-p", &port, "127.0.0.1"]))
+            })
+            .collect();
+        for client in clients {
+            let out = client.join().unwrap();
+            assert_eq!(out.code(), 0, "{mode}: {out:?}");
+            uptime::assert_line(&out.stdout);
+        }
+        done.store(true, Ordering::SeqCst);
+        let sent = storm.join().unwrap();
+        let (status, stderr) = daemon.terminate();
+        assert!(status.success(), "{mode}: {stderr}");
+        eprintln!("{mode}: 50 clients answered through {sent} signals");
+    }
+}
+
+#[test]
+fn an_idle_daemon_never_wakes() {
+    for mode in ["stream", "fork", "dgram"] {
+        let daemon = Daemon::start(&["-m", mode, "-l", "127.0.0.1"]);
+        let out = ruptime(&["-m", mode, "-p", &daemon.port().to_string(), "127.0.0.1"]);
+        uptime::assert_line(&out.stdout);
+        let pid = daemon.pid().as_raw() as u32;
+        std::thread::sleep(Duration::from_millis(500));
+        let (wakes, ticks) = (
+            procfs::status_field(pid, "voluntary_ctxt_switches:"),
+            procfs::cpu_ticks(pid),
+        );
+        std::thread::sleep(Duration::from_secs(3));
+        assert_eq!(
+            procfs::status_field(pid, "voluntary_ctxt_switches:"),
+            wakes,
+            "{mode}: woke up while idle"
+        );
+        assert_eq!(procfs::cpu_ticks(pid), ticks, "{mode}: used CPU while idle");
+    }
 }

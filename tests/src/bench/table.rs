@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use super::load::{self, Load, Transport};
 use super::report_cost::{self, Cost};
 use super::stats::{Latencies, median};
+use crate::procfs::{cpu_ticks, status_field};
 
 /// How the benchmark is run.
 #[derive(Clone, Debug)]
@@ -304,33 +305,6 @@ fn flood(plan: &Plan, mode: &'static str) -> Flood {
         peak_rss_kib,
         idle_cpu_ticks,
     }
-}
-
-fn status_field(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
-}
-
-/// User plus system CPU time of a process, in clock ticks.
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .collect();
-    let field = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    field(11) + field(12)
 }
 
 /// Median wall time of one `ruptime` query and of `/bin/true`, interleaved.

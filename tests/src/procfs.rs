@@ -1,0 +1,71 @@
+//! What /proc says about a process the test started.
+
+use std::fs;
+
+/// Its open descriptors, by number.
+pub fn fds(pid: u32) -> Vec<u32> {
+    let mut fds: Vec<u32> = fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|dir| {
+            dir.flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    fds.sort_unstable();
+    fds
+}
+
+/// The lowest descriptor number it does not use.
+pub fn lowest_free_fd(pid: u32) -> u32 {
+    let used = fds(pid);
+    (0..).find(|fd| !used.contains(fd)).unwrap_or(0)
+}
+
+/// Its children (zombies included).
+pub fn children(pid: u32) -> Vec<u32> {
+    fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .map(|text| {
+            text.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The fields of /proc/PID/stat after the command name (state first).
+fn stat(pid: u32) -> Vec<String> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit(')')
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Its state letter (`R`, `S`, `Z` ...), or `None` once it is gone.
+pub fn state(pid: u32) -> Option<char> {
+    stat(pid).first().and_then(|s| s.chars().next())
+}
+
+/// User plus system CPU time, in clock ticks.
+pub fn cpu_ticks(pid: u32) -> u64 {
+    let fields = stat(pid);
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(11) + field(12)
+}
+
+/// A number from /proc/PID/status, e.g. `VmHWM:` (KiB) or `voluntary_ctxt_switches:`.
+pub fn status_field(pid: u32, field: &str) -> u64 {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}

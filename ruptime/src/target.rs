@@ -55,6 +55,13 @@ impl Target {
         }
     }
 
+    /// Whether the host is an IP address, so that resolving it cannot block.
+    pub fn is_literal(&self) -> bool {
+        self.endpoint
+            .as_ref()
+            .is_ok_and(|(host, _)| host.parse::<std::net::IpAddr>().is_ok())
+    }
+
     /// The host's addresses of `family`, in the resolver's order.
     ///
     /// # Errors
@@ -93,6 +100,14 @@ mod tests {
             ["[::1]:4711".parse().unwrap()]
         );
         assert_eq!(own.name, "[::1]:4711");
+    }
+
+    #[test]
+    fn literals_are_told_from_names() {
+        assert!(Target::new("127.0.0.1", 1, Proto::Tcp).is_literal());
+        assert!(Target::new("[::1]:4000", 1, Proto::Tcp).is_literal());
+        assert!(!Target::new("localhost", 1, Proto::Tcp).is_literal());
+        assert!(!Target::new("host:", 1, Proto::Tcp).is_literal());
     }
 
     #[test]

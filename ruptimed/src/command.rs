@@ -6,9 +6,8 @@
 //! Both are bounded: the child arms `alarm` before `execve` (an alarm survives
 //! exec, and SIGALRM's default action ends the command), and the parent kills
 //! a command that outlives its limit anyway. The command gets /dev/null on
-//! stdin, default signal dispositions and an empty mask (see
-//! [`forked`](crate::forked)), and none of the daemon's descriptors (all are
-//! close-on-exec). When `execve` fails the child exits with status 127: it
+//! stdin, default signal dispositions and an empty mask, and none of the
+//! daemon's descriptors (all are close-on-exec). When `execve` fails the child exits with status 127: it
 //! never falls back into the server loop as the original's does.
 
 use std::ffi::{CString, OsString};
@@ -125,13 +124,19 @@ impl Command {
             .as_secs_f64()
             .ceil()
             .clamp(1.0, f64::from(u32::MAX));
-        // SAFETY: only async-signal-safe calls (dup2, alarm, execve, write)
-        // on data built before the fork; `argv_ptrs` and `env_ptrs` point
-        // into CStrings owned by `self` and end with a null pointer.
+        // SAFETY: only async-signal-safe calls (dup2, signal, sigemptyset,
+        // sigprocmask, alarm, execve, write) on data built before the fork;
+        // `argv_ptrs` and `env_ptrs` point into CStrings owned by `self` and
+        // end with a null pointer.
         unsafe {
             libc::dup2(self.devnull.as_raw_fd(), libc::STDIN_FILENO);
             libc::dup2(stdout, libc::STDOUT_FILENO);
             libc::dup2(stderr, libc::STDERR_FILENO);
+            // exec resets caught signals but keeps ignored ones and the mask.
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            let mut empty: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut empty);
+            libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
             libc::alarm(alarm_secs as libc::c_uint);
             libc::execve(
                 self.path.as_ptr(),

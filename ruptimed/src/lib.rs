@@ -34,6 +34,7 @@ pub mod throttle;
 pub mod udp;
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Instant;
 
@@ -94,15 +95,30 @@ pub fn run(cli: &Cli) -> Result<(), Fatal> {
     } else {
         Some(daemon::daemonize()?)
     };
-    let started = start(target, pid_file.as_mut(), account.as_ref());
-    let (logger, signals) = match (started, readiness) {
-        (Ok(started), readiness) => {
-            announce(cli, &listeners, &reporter);
+    let bounds = Bounds {
+        request_timeout: cli.request_timeout,
+        send_timeout: cli.send_timeout,
+        max_children: cli.max_children as usize,
+        limits: Limits {
+            rate: f64::from(cli.rate_limit),
+            burst: f64::from(cli.rate_burst),
+            global: f64::from(cli.global_limit),
+        },
+    };
+    let sockets: Vec<(SocketAddr, Mode)> = listeners.iter().map(|l| (l.local, l.mode)).collect();
+    let source = reporter.describe();
+    let started =
+        start(target, pid_file.as_mut(), account.as_ref()).and_then(|(logger, signals)| {
+            Server::new(listeners, signals, logger, Work::new(reporter, bounds))
+        });
+    let server = match (started, readiness) {
+        (Ok(server), readiness) => {
+            announce(cli, &sockets, &source);
             if let Some(readiness) = readiness {
                 readiness.ready();
             }
             tell_systemd(NotifyState::Ready);
-            started
+            server
         }
         (Err(e), Some(readiness)) => {
             readiness.failed(&e);
@@ -116,18 +132,7 @@ pub fn run(cli: &Cli) -> Result<(), Fatal> {
             describe(&e)
         );
     }
-    let bounds = Bounds {
-        request_timeout: cli.request_timeout,
-        send_timeout: cli.send_timeout,
-        max_children: cli.max_children as usize,
-        limits: Limits {
-            rate: f64::from(cli.rate_limit),
-            burst: f64::from(cli.rate_burst),
-            global: f64::from(cli.global_limit),
-        },
-    };
-    let work = Work::new(reporter, bounds);
-    let served = Server::new(listeners, signals, logger, work).run();
+    let served = server.run();
     tell_systemd(NotifyState::Stopping);
     log::info!("exiting");
     served
@@ -191,21 +196,20 @@ fn tell_systemd(state: NotifyState<'_>) {
     }
 }
 /// Logs the start, and in the foreground prints each address on stdout.
-fn announce(cli: &Cli, listeners: &[Listener], reporter: &Reporter) {
-    let sockets: Vec<String> = listeners
+fn announce(cli: &Cli, sockets: &[(SocketAddr, Mode)], source: &str) {
+    let shown: Vec<String> = sockets
         .iter()
-        .map(|l| format!("{} ({})", l.local, l.mode))
+        .map(|(addr, mode)| format!("{addr} ({mode})"))
         .collect();
     log::info!(
-        "serving {} with the {} (ruptimed {})",
-        sockets.join(", "),
-        reporter.describe(),
+        "serving {} with the {source} (ruptimed {})",
+        shown.join(", "),
         env!("CARGO_PKG_VERSION")
     );
     if cli.foreground {
         let mut out = std::io::stdout().lock();
-        for listener in listeners {
-            let _ = writeln!(out, "listening on {} ({})", listener.local, listener.mode);
+        for line in &shown {
+            let _ = writeln!(out, "listening on {line}");
         }
         let _ = out.flush();
     }

@@ -78,7 +78,11 @@ pub struct Native {
 
 impl Native {
     /// Lines for the locale the daemon's environment selects, as `uptime`'s.
+    ///
+    /// The time zone (`/etc/localtime`) is read at once, so that forked
+    /// children inherit it instead of each reading it again.
     pub fn new() -> Native {
+        let _ = uptime::clock::time_of_day(uptime::now());
         Native {
             builder: LineBuilder::from_environment(),
             built_at: None,

@@ -48,16 +48,26 @@ pub fn state(pid: u32) -> Option<char> {
     stat(pid).first().and_then(|s| s.chars().next())
 }
 
+/// Microseconds in a clock tick (`USER_HZ` is 100 on Linux).
+pub const TICK_MICROS: u64 = 10_000;
+
+/// The sum of numeric /proc/PID/stat fields (counted after the state).
+fn stat_sum(pid: u32, fields: &[usize]) -> u64 {
+    let stat = stat(pid);
+    fields
+        .iter()
+        .filter_map(|&i| stat.get(i)?.parse::<u64>().ok())
+        .sum()
+}
+
 /// User plus system CPU time, in clock ticks.
 pub fn cpu_ticks(pid: u32) -> u64 {
-    let fields = stat(pid);
-    let field = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    field(11) + field(12)
+    stat_sum(pid, &[11, 12])
+}
+
+/// User plus system CPU time, its waited-for children's included, in clock ticks.
+pub fn cpu_ticks_with_children(pid: u32) -> u64 {
+    stat_sum(pid, &[11, 12, 13, 14])
 }
 
 /// A number from /proc/PID/status, e.g. `VmHWM:` (KiB) or `voluntary_ctxt_switches:`.

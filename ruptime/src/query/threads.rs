@@ -3,7 +3,8 @@
 //! Each worker takes the next host until none is left. The caller stops
 //! waiting at the deadline (plus [`GRACE`]); a worker still stuck in name
 //! resolution, which nothing can interrupt, is left behind and ends with the
-//! process.
+//! process. A single host given as an address needs no resolver, so it is
+//! asked on the calling thread (a lean start for the common case).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
@@ -34,6 +35,13 @@ struct Shared {
 
 /// Asks every target with `ask`; the outcomes in the targets' order.
 pub(super) fn ask_all(targets: &[Target], options: &Options, ask: Ask) -> Vec<Outcome> {
+    if let [target] = targets
+        && target.is_literal()
+    {
+        // No resolver to wait for: every wait of the query has a deadline,
+        // so one host is asked on this thread, without starting another.
+        return vec![ask(target, options)];
+    }
     let shared = Arc::new(Shared {
         targets: targets.to_vec(),
         options: options.clone(),

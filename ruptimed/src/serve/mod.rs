@@ -1,10 +1,12 @@
-//! The serve loop: one thread, one `poll` over the signal pipe and every socket.
+//! The serve loop: one thread, one epoll set over the signal pipe and every socket.
 //!
 //! The originals block in `accept` or `recvfrom` on a single socket. Serving
-//! IPv4 and IPv6 on one port takes one `poll` over several sockets; they are
-//! non-blocking, so a readiness that vanished costs nothing. Each mode's
+//! IPv4 and IPv6 on one port takes one wait over several sockets; epoll keeps
+//! them registered between waits (`poll` would register and unregister each
+//! socket at every wait, which on loopback costs as much as the request).
+//! The sockets are non-blocking, so a readiness that vanished costs nothing. Each mode's
 //! serving lives in its own module, the port of one original program. The
-//! loop sleeps in `poll` without a timeout unless a child's deadline, the end
+//! loop sleeps in `epoll_wait` without a timeout unless a child's deadline, the end
 //! of an accept pause or a summary of dropped datagrams is due: an idle
 //! daemon uses no CPU.
 
@@ -15,11 +17,11 @@ pub(crate) mod inetd;
 mod send;
 mod stream;
 
-use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::poll::PollTimeout;
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
 use ruptime_common::logging::Logger;
 use ruptime_common::mode::Mode;
 
@@ -78,37 +80,64 @@ impl Work {
 #[derive(Debug)]
 pub struct Server {
     listeners: Vec<Listener>,
+    /// Which listeners are in the epoll set now.
+    armed: Vec<bool>,
+    epoll: Epoll,
     signals: Signals,
     logger: &'static Logger,
     work: Work,
 }
 
+/// The epoll token of the signal pipe; a listener's is its index.
+const SIGNALS: u64 = u64::MAX;
+
+/// The most events taken from one `epoll_wait`.
+const EVENTS: usize = 32;
+
 impl Server {
     /// A server for `listeners`, ready to [`run`](Server::run).
+    ///
+    /// # Errors
+    /// The epoll instance cannot be made.
     pub fn new(
         listeners: Vec<Listener>,
         signals: Signals,
         logger: &'static Logger,
         work: Work,
-    ) -> Server {
-        Server {
+    ) -> Result<Server, Fatal> {
+        let failed = |e: Errno| Fatal::new(format!("epoll: {}", e.desc()));
+        let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC).map_err(failed)?;
+        epoll
+            .add(signals.fd(), EpollEvent::new(EpollFlags::EPOLLIN, SIGNALS))
+            .map_err(failed)?;
+        let armed = vec![false; listeners.len()];
+        Ok(Server {
             listeners,
+            armed,
+            epoll,
             signals,
             logger,
             work,
-        }
+        })
     }
 
     /// Serves until SIGTERM or SIGINT, then closes the sockets and waits for
     /// the running children.
     ///
     /// # Errors
-    /// `poll` itself fails.
+    /// `epoll` itself fails.
     pub fn run(mut self) -> Result<(), Fatal> {
         while !self.signals.terminating() {
             self.serve_ready()?;
         }
+        for (listener, armed) in self.listeners.iter().zip(&self.armed) {
+            if *armed {
+                // Forked children hold copies: epoll would go on reporting it.
+                let _ = self.epoll.delete(&listener.socket);
+            }
+        }
         self.listeners.clear();
+        self.armed.clear();
         if !self.work.children.is_empty() {
             log::info!("no longer accepting; waiting for running children");
         }
@@ -119,11 +148,38 @@ impl Server {
         Ok(())
     }
 
+    /// Puts in the epoll set the listeners that may be served now, and takes
+    /// out the others (fork mode with no room for a child, accepting paused).
+    fn arm(&mut self, now: Instant) -> Result<(), Fatal> {
+        let accepting = !self.work.acceptor.is_paused(now);
+        let forking = accepting && self.work.children.has_room();
+        for (i, listener) in self.listeners.iter().enumerate() {
+            let wanted = match listener.mode {
+                Mode::Stream => accepting,
+                Mode::Fork => forking,
+                Mode::Dgram => true,
+            };
+            if wanted == self.armed[i] {
+                continue;
+            }
+            let changed = if wanted {
+                self.epoll.add(
+                    &listener.socket,
+                    EpollEvent::new(EpollFlags::EPOLLIN, i as u64),
+                )
+            } else {
+                self.epoll.delete(&listener.socket)
+            };
+            changed.map_err(|e| Fatal::new(format!("epoll: {}", e.desc())))?;
+            self.armed[i] = wanted;
+        }
+        Ok(())
+    }
+
     /// Waits for the next event, then serves every socket that is ready.
     fn serve_ready(&mut self) -> Result<(), Fatal> {
         let now = Instant::now();
-        let accepting = !self.work.acceptor.is_paused(now);
-        let forking = accepting && self.work.children.has_room();
+        self.arm(now)?;
         let wake = [
             self.work.children.next_deadline(),
             self.work.acceptor.resume_at(),
@@ -132,40 +188,23 @@ impl Server {
         .into_iter()
         .flatten()
         .min();
-        let mut ready = Vec::new();
-        let signalled = {
-            let mut fds = vec![PollFd::new(self.signals.fd(), PollFlags::POLLIN)];
-            let mut polled = Vec::with_capacity(self.listeners.len());
-            for (i, listener) in self.listeners.iter().enumerate() {
-                let wanted = match listener.mode {
-                    Mode::Stream => accepting,
-                    Mode::Fork => forking,
-                    Mode::Dgram => true,
-                };
-                if wanted {
-                    fds.push(PollFd::new(listener.socket.as_fd(), PollFlags::POLLIN));
-                    polled.push(i);
-                }
-            }
-            match poll(&mut fds, timeout_until(wake, now)) {
-                Ok(_) | Err(Errno::EINTR) => {}
-                Err(e) => return Err(Fatal::new(format!("poll error: {}", e.desc()))),
-            }
-            let is_ready = |fd: &PollFd<'_>| fd.revents().is_some_and(|r| !r.is_empty());
-            ready.extend(
-                polled
-                    .iter()
-                    .zip(&fds[1..])
-                    .filter(|(_, fd)| is_ready(fd))
-                    .map(|(i, _)| *i),
-            );
-            is_ready(&fds[0])
+        let mut events = [EpollEvent::empty(); EVENTS];
+        let ready = match self.epoll.wait(&mut events, timeout_until(wake, now)) {
+            Ok(n) => n,
+            Err(Errno::EINTR) => 0,
+            Err(e) => return Err(Fatal::new(format!("epoll_wait error: {}", e.desc()))),
         };
-        if signalled {
-            self.on_signals();
-        }
-        for i in ready {
-            let listener = &self.listeners[i];
+        for event in &events[..ready] {
+            if event.data() == SIGNALS {
+                self.on_signals();
+                continue;
+            }
+            let Some(listener) = usize::try_from(event.data())
+                .ok()
+                .and_then(|i| self.listeners.get(i))
+            else {
+                continue;
+            };
             match listener.mode {
                 Mode::Stream => stream::serve(&listener.socket, &mut self.work),
                 Mode::Fork => fork::serve(&listener.socket, &mut self.work),

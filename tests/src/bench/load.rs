@@ -69,26 +69,28 @@ impl Outcome {
 /// # Errors
 /// `poll` fails.
 pub fn run(load: &Load) -> io::Result<Outcome> {
-    let mut slots: Vec<Slot> = (0..load.concurrency).map(|_| Slot::Idle).collect();
+    let mut slots: Vec<Slot> = (0..load.concurrency).map(|_| Slot::Idle(None)).collect();
     let mut outcome = Outcome::default();
     let start = Instant::now();
     let mut started = 0u64;
     let mut buf = [0u8; 4096];
     loop {
         let now = Instant::now();
-        let starting = started < load.count && now < start + load.duration;
-        for slot in slots.iter_mut().filter(|s| s.is_idle()) {
-            if !(starting && started < load.count) {
+        let starting = now < start + load.duration;
+        for slot in &mut slots {
+            if started >= load.count || !starting {
                 break;
             }
-            started += 1;
-            match Slot::start(load, now) {
-                Ok(busy) => *slot = busy,
-                Err(_) => outcome.errors += 1,
+            if let Slot::Idle(spare) = slot {
+                started += 1;
+                match Slot::start(load, now, spare.take()) {
+                    Ok(busy) => *slot = busy,
+                    Err(_) => outcome.errors += 1,
+                }
             }
         }
         if slots.iter().all(Slot::is_idle) {
-            if !starting {
+            if !starting || started >= load.count {
                 break;
             }
             continue;
@@ -99,8 +101,9 @@ pub fn run(load: &Load) -> io::Result<Outcome> {
             if readable {
                 slot.read(&mut buf, now, &mut outcome);
             } else if slot.started().is_some_and(|t| now >= t + load.timeout) {
+                // A late reply must not count for the next request: a new socket.
                 outcome.timeouts += 1;
-                *slot = Slot::Idle;
+                *slot = Slot::Idle(None);
             }
         }
     }
@@ -118,7 +121,7 @@ fn wait(slots: &[Slot], timeout: Duration) -> io::Result<Vec<bool>> {
     let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(slots.len());
     let mut index = Vec::with_capacity(slots.len());
     for (i, slot) in slots.iter().enumerate() {
-        if let Some(fd) = slot.fd() {
+        if let Some(fd) = slot.busy_fd() {
             fds.push(PollFd::new(fd, PollFlags::POLLIN));
             index.push(i);
         }
@@ -138,9 +141,9 @@ fn wait(slots: &[Slot], timeout: Duration) -> io::Result<Vec<bool>> {
     Ok(ready)
 }
 
-/// One request in flight, or none.
+/// One request in flight, or none (keeping a UDP socket for the next).
 enum Slot {
-    Idle,
+    Idle(Option<UdpSocket>),
     Tcp {
         stream: TcpStream,
         started: Instant,
@@ -154,31 +157,31 @@ enum Slot {
 
 impl Slot {
     fn is_idle(&self) -> bool {
-        matches!(self, Slot::Idle)
+        matches!(self, Slot::Idle(_))
     }
 
     fn started(&self) -> Option<Instant> {
         match self {
-            Slot::Idle => None,
+            Slot::Idle(_) => None,
             Slot::Tcp { started, .. } | Slot::Udp { started, .. } => Some(*started),
         }
     }
 
-    fn fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+    fn busy_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
         match self {
-            Slot::Idle => None,
+            Slot::Idle(_) => None,
             Slot::Tcp { stream, .. } => Some(stream.as_fd()),
             Slot::Udp { socket, .. } => Some(socket.as_fd()),
         }
     }
 
-    /// Starts a request: a non-blocking connect, or a datagram sent.
-    fn start(load: &Load, now: Instant) -> io::Result<Slot> {
+    /// Starts a request: a non-blocking connect, or a datagram sent (on
+    /// `spare`, the slot's socket, when it has one).
+    fn start(load: &Load, now: Instant, spare: Option<UdpSocket>) -> io::Result<Slot> {
         let domain = Domain::for_address(load.addr);
         match load.transport {
             Transport::Tcp => {
-                let socket = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?;
-                socket.set_nonblocking(true)?;
+                let socket = Socket::new(domain, Type::STREAM.nonblocking(), Some(Protocol::TCP))?;
                 match socket.connect(&load.addr.into()) {
                     Ok(()) => {}
                     Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
@@ -191,10 +194,15 @@ impl Slot {
                 })
             }
             Transport::Udp => {
-                let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))?;
-                socket.set_nonblocking(true)?;
-                socket.connect(&load.addr.into())?;
-                let socket: UdpSocket = socket.into();
+                let socket = match spare {
+                    Some(socket) => socket,
+                    None => {
+                        let socket =
+                            Socket::new(domain, Type::DGRAM.nonblocking(), Some(Protocol::UDP))?;
+                        socket.connect(&load.addr.into())?;
+                        socket.into()
+                    }
+                };
                 socket.send(&[0])?;
                 Ok(Slot::Udp {
                     socket,
@@ -207,7 +215,7 @@ impl Slot {
     /// Reads what is there; a finished request goes into `outcome`.
     fn read(&mut self, buf: &mut [u8], now: Instant, outcome: &mut Outcome) {
         let done = match self {
-            Slot::Idle => return,
+            Slot::Idle(_) => return,
             Slot::Tcp {
                 stream,
                 started,
@@ -234,7 +242,11 @@ impl Slot {
             } else {
                 outcome.errors += 1;
             }
-            *self = Slot::Idle;
+            let spare = match std::mem::replace(self, Slot::Idle(None)) {
+                Slot::Udp { socket, .. } if answered => Some(socket),
+                _ => None,
+            };
+            *self = Slot::Idle(spare);
         }
     }
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use super::load::{self, Load, Transport};
 use super::report_cost::{self, Cost};
 use super::stats::{Latencies, median};
-use crate::procfs::{cpu_ticks, status_field};
+use crate::procfs::{TICK_MICROS, cpu_ticks, cpu_ticks_with_children, status_field};
 
 /// How the benchmark is run.
 #[derive(Clone, Debug)]
@@ -77,6 +77,9 @@ struct Row {
     p99: Duration,
     errors: u64,
     timeouts: u64,
+    /// Server CPU time per answered request, children included, in microseconds.
+    reference_cpu: f64,
+    our_cpu: f64,
 }
 
 /// The load generator sends every request from 127.0.0.1, so the datagram
@@ -242,14 +245,21 @@ fn side_by_side(
     let (mut ref_rates, mut our_rates, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     let mut latencies = Latencies::default();
     let (mut errors, mut timeouts) = (0, 0);
+    let (mut cpu, mut answered) = ([0u64; 2], [0u64; 2]);
     for round in 0..plan.rounds {
-        let run = |addr| load::run(&load(addr)).expect("the load runs");
+        let mut run = |side: usize, server: &Server| {
+            let before = cpu_ticks_with_children(server.pid());
+            let outcome = load::run(&load(server.addr)).expect("the load runs");
+            cpu[side] += cpu_ticks_with_children(server.pid()) - before;
+            answered[side] += outcome.ok;
+            outcome
+        };
         let (theirs, mine) = if round % 2 == 0 {
-            let theirs = run(reference.addr);
-            (theirs, run(ours.addr))
+            let theirs = run(0, reference);
+            (theirs, run(1, ours))
         } else {
-            let mine = run(ours.addr);
-            (run(reference.addr), mine)
+            let mine = run(1, ours);
+            (run(0, reference), mine)
         };
         ref_rates.push(theirs.rate());
         our_rates.push(mine.rate());
@@ -268,7 +278,14 @@ fn side_by_side(
         p99: latencies.percentile(99.0),
         errors,
         timeouts,
+        reference_cpu: per_request(cpu[0], answered[0]),
+        our_cpu: per_request(cpu[1], answered[1]),
     }
+}
+
+/// Microseconds of CPU per request, from clock ticks.
+fn per_request(ticks: u64, requests: u64) -> f64 {
+    (ticks * TICK_MICROS) as f64 / requests.max(1) as f64
 }
 
 /// 20 000 requests at concurrency 64, and what the daemon used meanwhile.
@@ -307,10 +324,12 @@ fn flood(plan: &Plan, mode: &'static str) -> Flood {
     }
 }
 
-/// Median wall time of one `ruptime` query and of `/bin/true`, interleaved.
+/// Median wall times of `/bin/true`, `ruptime --version` and one `ruptime`
+/// query, each as a whole process, interleaved.
 struct ClientStartUp {
-    ruptime: Duration,
     truth: Duration,
+    version: Duration,
+    query: Duration,
 }
 
 fn client_start_up(plan: &Plan) -> ClientStartUp {
@@ -321,7 +340,6 @@ fn client_start_up(plan: &Plan) -> ClientStartUp {
     .start(plan);
     let port = server.addr.port().to_string();
     let ruptime = plan.bin_dir.join("ruptime");
-    let (mut ours, mut truth) = (Vec::new(), Vec::new());
     let time = |program: &Path, args: &[&str]| {
         let start = Instant::now();
         let status = Command::new(program)
@@ -332,13 +350,17 @@ fn client_start_up(plan: &Plan) -> ClientStartUp {
         assert!(status.success(), "{} failed", program.display());
         start.elapsed().as_secs_f64()
     };
-    for _ in 0..200 {
-        ours.push(time(&ruptime, &["-p", &port, "127.0.0.1"]));
+    let (mut truth, mut version, mut query) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..300 {
         truth.push(time(Path::new("/bin/true"), &[]));
+        version.push(time(&ruptime, &["--version"]));
+        query.push(time(&ruptime, &["-p", &port, "127.0.0.1"]));
     }
+    let median_of = |samples: &[f64]| Duration::from_secs_f64(median(samples));
     ClientStartUp {
-        ruptime: Duration::from_secs_f64(median(&ours)),
-        truth: Duration::from_secs_f64(median(&truth)),
+        truth: median_of(&truth),
+        version: median_of(&version),
+        query: median_of(&query),
     }
 }
 
@@ -438,7 +460,65 @@ fn render(
         plan.rounds,
         plan.round.as_secs_f64()
     );
-    let _ = writeln!(md, "### One report\n\n| how | cost per report |\n|---|---|");
+    let rate = |what: &str, c: usize| {
+        rows.iter()
+            .find(|r| r.what.starts_with(what) && r.concurrency == c)
+    };
+    let ratio = |what: &str, c: usize| rate(what, c).map_or(0.0, |r| r.ratio);
+    let ours = |what: &str, c: usize| rate(what, c).map_or(0.0, |r| r.ours);
+    let fork_gain = ours("fork (native", 8) / ours("fork (--command", 8).max(1e-9);
+    let spawn_gain = ours("fork (--command", 8) / ours("stream (--command", 8).max(1e-9);
+    let peak = floods.iter().map(|f| f.peak_rss_kib).max().unwrap_or(0);
+    let intact = floods
+        .iter()
+        .all(|f| f.outcome.ok == 20_000 && f.outcome.errors == 0 && f.outcome.timeouts == 0);
+    let idle = floods.iter().map(|f| f.idle_cpu_ticks).sum::<u64>();
+    let verdict = |met: bool| if met { "met" } else { "**missed**" };
+    let _ = writeln!(md, "### Targets\n\n| target | measured | |\n|---|---|---|");
+    for (target, measured, met) in [
+        (
+            "stream >= 0.9x the TCP reference, concurrency 1",
+            format!("{:.2}x", ratio("stream (native", 1)),
+            ratio("stream (native", 1) >= 0.9,
+        ),
+        (
+            "stream >= 0.9x the TCP reference, concurrency 32",
+            format!("{:.2}x", ratio("stream (native", 32)),
+            ratio("stream (native", 32) >= 0.9,
+        ),
+        (
+            "dgram >= 0.8x the UDP reference, concurrency 32",
+            format!("{:.2}x", ratio("dgram (native", 32)),
+            ratio("dgram (native", 32) >= 0.8,
+        ),
+        (
+            "fork native >= 5x fork --command, concurrency 8",
+            format!("{fork_gain:.1}x"),
+            fork_gain >= 5.0,
+        ),
+        (
+            "fork --command >= 2x one command at a time (stream --command), concurrency 8",
+            format!("{spawn_gain:.2}x"),
+            spawn_gain >= 2.0,
+        ),
+        (
+            "20 000 requests at concurrency 64, every mode: none lost, none hung",
+            (if intact { "all answered" } else { "some lost" }).to_owned(),
+            intact,
+        ),
+        (
+            "daemon resident memory under load < 8 MiB",
+            format!("{:.1} MiB", peak as f64 / 1024.0),
+            peak < 8 * 1024,
+        ),
+        ("idle, no CPU", format!("{idle} ticks in 3 s"), idle == 0),
+    ] {
+        let _ = writeln!(md, "| {target} | {measured} | {} |", verdict(met));
+    }
+    let _ = writeln!(
+        md,
+        "\n### One report\n\n| how | cost per report |\n|---|---|"
+    );
     let _ = writeln!(
         md,
         "| native (`/proc` + utmp + format) | {:.1} us |",
@@ -456,20 +536,16 @@ fn render(
     );
     let _ = writeln!(
         md,
-        "\nNative is {:.0}x cheaper than fork + exec.\n",
-        cost.exec.as_secs_f64() / cost.native.as_secs_f64().max(1e-12)
-    );
-    let _ = writeln!(
-        md,
-        "### Requests per second, beside the reference responder\n\n\
-         The reference writes the same number of bytes and closes (TCP), or answers each datagram (UDP).\n\n\
-         | server | concurrency | reference req/s | ours req/s | ratio | p50 | p99 | errors | timeouts |\n\
-         |---|---|---|---|---|---|---|---|---|"
+        "\n### Requests per second, beside the reference responder\n\n\
+         The reference writes the same number of bytes and closes (TCP), or answers each datagram (UDP). \
+         CPU is the server's CPU time per answered request, its children's included.\n\n\
+         | server | concurrency | reference req/s | ours req/s | ratio | p50 | p99 | errors | timeouts | reference CPU | our CPU |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|"
     );
     for r in rows {
         let _ = writeln!(
             md,
-            "| {} | {} | {:.0} | {:.0} | {:.2} | {} | {} | {} | {} |",
+            "| {} | {} | {:.0} | {:.0} | {:.2} | {} | {} | {} | {} | {:.1} us | {:.1} us |",
             r.what,
             r.concurrency,
             r.reference,
@@ -478,41 +554,10 @@ fn render(
             us(r.p50),
             us(r.p99),
             r.errors,
-            r.timeouts
+            r.timeouts,
+            r.reference_cpu,
+            r.our_cpu
         );
-    }
-    let rate = |what: &str, c: usize| {
-        rows.iter()
-            .find(|r| r.what.starts_with(what) && r.concurrency == c)
-            .map_or(0.0, |r| r.ours)
-    };
-    let _ = writeln!(
-        md,
-        "\n### Ratios between modes (same run)\n\n| comparison | ratio |\n|---|---|"
-    );
-    for (what, a, b) in [
-        (
-            "fork native / fork --command, concurrency 8",
-            rate("fork (native", 8),
-            rate("fork (--command", 8),
-        ),
-        (
-            "fork --command / stream --command (one command at a time), concurrency 8",
-            rate("fork (--command", 8),
-            rate("stream (--command", 8),
-        ),
-        (
-            "stream native / stream --command, concurrency 1",
-            rate("stream (native", 1),
-            rate("stream (--command", 1),
-        ),
-        (
-            "dgram native / dgram --command, concurrency 32",
-            rate("dgram (native", 32),
-            rate("dgram (--command", 32),
-        ),
-    ] {
-        let _ = writeln!(md, "| {what} | {:.1}x |", a / b.max(1e-9));
     }
     let _ = writeln!(
         md,
@@ -536,10 +581,11 @@ fn render(
     }
     let _ = writeln!(
         md,
-        "\n### The client, one query as a whole process\n\n| process | median wall time |\n|---|---|\n\
-         | `ruptime -p PORT 127.0.0.1` (stream) | {} |\n| `/bin/true` | {} |",
-        us(client.ruptime),
-        us(client.truth)
+        "\n### The client, as a whole process\n\n| process | median wall time |\n|---|---|\n\
+         | `/bin/true` | {} |\n| `ruptime --version` | {} |\n| `ruptime -p PORT 127.0.0.1` (one query, stream) | {} |",
+        us(client.truth),
+        us(client.version),
+        us(client.query)
     );
     let _ = writeln!(
         md,

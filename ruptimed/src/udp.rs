@@ -14,8 +14,8 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::{AsRawFd, BorrowedFd};
 
 use nix::sys::socket::{
-    ControlMessage, ControlMessageOwned, MsgFlags, SockaddrStorage, recvmsg, sendmsg, setsockopt,
-    sockopt,
+    ControlMessage, ControlMessageOwned, MsgFlags, MultiHeaders, RecvMsg, SockaddrStorage,
+    recvmmsg, recvmsg, sendmsg, setsockopt, sockopt,
 };
 use socket2::Socket;
 
@@ -88,6 +88,11 @@ pub fn receive(fd: BorrowedFd<'_>, buf: &mut [u8]) -> nix::Result<Request> {
         Some(&mut space),
         MsgFlags::MSG_DONTWAIT,
     )?;
+    request(&msg)
+}
+
+/// A received message as a request.
+fn request(msg: &RecvMsg<'_, '_, SockaddrStorage>) -> nix::Result<Request> {
     let mut to = Destination::Unknown;
     for cmsg in msg.cmsgs()? {
         match cmsg {
@@ -106,6 +111,67 @@ pub fn receive(fd: BorrowedFd<'_>, buf: &mut [u8]) -> nix::Result<Request> {
         peer,
         to,
     })
+}
+
+/// How many requests one `recvmmsg` takes at most.
+pub const BATCH: usize = 32;
+
+/// The longest request kept (a longer one shows as truncated).
+const REQUEST_ROOM: usize = 64;
+
+/// Room to receive [`BATCH`] requests with one system call.
+#[derive(Debug)]
+pub struct Batch {
+    buffers: Box<[[u8; REQUEST_ROOM]; BATCH]>,
+    /// The requests of the last [`Batch::receive`].
+    pub requests: Vec<Request>,
+}
+
+impl Batch {
+    /// Room for a batch, allocated once.
+    pub fn new() -> Batch {
+        Batch {
+            buffers: Box::new([[0; REQUEST_ROOM]; BATCH]),
+            requests: Vec::with_capacity(BATCH),
+        }
+    }
+
+    /// Receives the requests waiting (up to [`BATCH`]) into `requests`,
+    /// without blocking.
+    ///
+    /// # Errors
+    /// `EAGAIN` when none is waiting; other errors of `recvmmsg`.
+    pub fn receive(&mut self, fd: BorrowedFd<'_>) -> nix::Result<()> {
+        self.requests.clear();
+        // Fresh headers each call: the kernel overwrites each header's name
+        // and control lengths with what it wrote, and nix does not restore
+        // them (nix-rust/nix#2813), so reused headers would truncate the
+        // next sender's address or destination.
+        let cmsg = nix::cmsg_space!(libc::in_pktinfo, libc::in6_pktinfo);
+        let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(BATCH, Some(cmsg));
+        let mut slices = self
+            .buffers
+            .each_mut()
+            .map(|b| [IoSliceMut::new(&mut b[..])]);
+        let received = recvmmsg(
+            fd.as_raw_fd(),
+            &mut headers,
+            slices.iter_mut(),
+            MsgFlags::MSG_DONTWAIT,
+            None,
+        )?;
+        // A message that cannot be read as a request (no IP sender) is
+        // skipped, not allowed to cost the rest of the batch.
+        self.requests
+            .extend(received.filter_map(|msg| request(&msg).ok()));
+        Ok(())
+    }
+}
+
+impl Default for Batch {
+    fn default() -> Batch {
+        Batch::new()
+    }
 }
 
 /// Sends `reply` to the request's sender, from the address it asked.

@@ -11,26 +11,33 @@ use super::Work;
 use crate::throttle::held_note;
 use crate::udp;
 
-/// The most datagrams served per wake-up, so other sockets and signals get a turn.
-const BATCH: usize = 64;
+/// The most batches served per wake-up, so other sockets and signals get a turn.
+const BATCHES: usize = 4;
 
-/// Answers the datagrams waiting on `socket`.
+/// Answers the datagrams waiting on `socket`, a batch (`recvmmsg`) at a time.
 pub(super) fn serve(socket: &Socket, work: &mut Work) {
     let fd = socket.as_fd();
-    let mut buf = [0u8; 64];
-    for _ in 0..BATCH {
-        let request = match udp::receive(fd, &mut buf) {
-            Ok(request) => request,
+    for _ in 0..BATCHES {
+        match work.batch.receive(fd) {
+            Ok(()) => {}
             Err(Errno::EINTR) => continue,
             Err(Errno::EAGAIN) => return,
-            Err(e) => return warn(work, "recvmsg error", e),
-        };
-        if !work.guard.admit(&request, Instant::now()) {
-            continue;
+            Err(e) => return warn(work, "recvmmsg error", e),
         }
-        let reply = work.reporter.datagram_reply();
-        if let Err(e) = udp::reply(fd, &request, &reply) {
-            warn(work, "sendmsg error", e);
+        let now = Instant::now();
+        for request in &work.batch.requests {
+            if !work.guard.admit(request, now) {
+                continue;
+            }
+            let reply = work.reporter.datagram_reply();
+            if let Err(e) = udp::reply(fd, request, &reply)
+                && let Some(held) = work.errors.check(now)
+            {
+                log::warn!("sendmsg error: {}{}", e.desc(), held_note(held));
+            }
+        }
+        if work.batch.requests.len() < udp::BATCH {
+            return;
         }
     }
 }

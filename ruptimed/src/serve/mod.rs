@@ -33,6 +33,7 @@ use crate::ratelimit::Limits;
 use crate::report::Reporter;
 use crate::signals::Signals;
 use crate::throttle::Throttle;
+use crate::udp;
 use accept::Acceptor;
 pub(crate) use send::send_all;
 
@@ -43,6 +44,7 @@ pub struct Work {
     children: Children,
     acceptor: Acceptor,
     guard: Guard,
+    batch: udp::Batch,
     errors: Throttle,
     limit: Duration,
     send_timeout: Duration,
@@ -69,6 +71,7 @@ impl Work {
             children: Children::new(bounds.max_children, bounds.request_timeout),
             acceptor: Acceptor::new(),
             guard: Guard::new(bounds.limits),
+            batch: udp::Batch::new(),
             errors: Throttle::new(Duration::from_secs(1)),
             limit: bounds.request_timeout,
             send_timeout: bounds.send_timeout,

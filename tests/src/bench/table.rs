@@ -94,14 +94,29 @@ const ONE_CLIENT_LIMITS: [&str; 6] = [
     "10000000",
 ];
 
+/// How the daemon makes its reports.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// The native line.
+    Native,
+    /// `--command /usr/bin/uptime`: fork and exec.
+    Exec,
+    /// `--command /bin/sh -c /usr/bin/uptime`: what the original's `popen` runs.
+    Popen,
+}
+
 /// A configuration of the daemon.
 #[derive(Clone, Copy)]
 struct Config {
     mode: &'static str,
-    command: bool,
+    source: Source,
 }
 
 impl Config {
+    const fn new(mode: &'static str, source: Source) -> Config {
+        Config { mode, source }
+    }
+
     fn transport(self) -> Transport {
         if self.mode == "dgram" {
             Transport::Udp
@@ -111,10 +126,10 @@ impl Config {
     }
 
     fn name(self) -> String {
-        let source = if self.command {
-            "--command /usr/bin/uptime"
-        } else {
-            "native"
+        let source = match self.source {
+            Source::Native => "native",
+            Source::Exec => "--command /usr/bin/uptime",
+            Source::Popen => "--command sh -c /usr/bin/uptime, as popen",
         };
         format!("{} ({source})", self.mode)
     }
@@ -131,56 +146,30 @@ impl Config {
         ];
         args.extend_from_slice(&["--max-children", "64"]);
         args.extend_from_slice(&ONE_CLIENT_LIMITS);
-        if self.command {
-            args.extend_from_slice(&["--command", "/usr/bin/uptime"]);
+        match self.source {
+            Source::Native => {}
+            Source::Exec => args.extend_from_slice(&["--command", "/usr/bin/uptime"]),
+            Source::Popen => args.extend_from_slice(&[
+                "--command",
+                "/bin/sh",
+                "--command-arg",
+                "-c",
+                "--command-arg",
+                "/usr/bin/uptime",
+            ]),
         }
         Server::start(&plan.bin_dir.join("ruptimed"), &args)
     }
 }
 
-const CONFIGS: [(Config, &[usize]); 6] = [
-    (
-        Config {
-            mode: "stream",
-            command: false,
-        },
-        &[1, 32],
-    ),
-    (
-        Config {
-            mode: "stream",
-            command: true,
-        },
-        &[1, 8, 32],
-    ),
-    (
-        Config {
-            mode: "fork",
-            command: false,
-        },
-        &[1, 8],
-    ),
-    (
-        Config {
-            mode: "fork",
-            command: true,
-        },
-        &[1, 8],
-    ),
-    (
-        Config {
-            mode: "dgram",
-            command: false,
-        },
-        &[1, 32],
-    ),
-    (
-        Config {
-            mode: "dgram",
-            command: true,
-        },
-        &[1, 32],
-    ),
+const CONFIGS: [(Config, &[usize]); 7] = [
+    (Config::new("stream", Source::Native), &[1, 32]),
+    (Config::new("stream", Source::Exec), &[1, 8, 32]),
+    (Config::new("stream", Source::Popen), &[8]),
+    (Config::new("fork", Source::Native), &[1, 8]),
+    (Config::new("fork", Source::Exec), &[1, 8]),
+    (Config::new("dgram", Source::Native), &[1, 32]),
+    (Config::new("dgram", Source::Exec), &[1, 32]),
 ];
 
 /// Runs the benchmark; the Markdown of its figures.
@@ -297,10 +286,7 @@ struct Flood {
 }
 
 fn flood(plan: &Plan, mode: &'static str) -> Flood {
-    let config = Config {
-        mode,
-        command: false,
-    };
+    let config = Config::new(mode, Source::Native);
     let server = config.start(plan);
     let outcome = load::run(&Load {
         addr: server.addr,
@@ -333,11 +319,7 @@ struct ClientStartUp {
 }
 
 fn client_start_up(plan: &Plan) -> ClientStartUp {
-    let server = Config {
-        mode: "stream",
-        command: false,
-    }
-    .start(plan);
+    let server = Config::new("stream", Source::Native).start(plan);
     let port = server.addr.port().to_string();
     let ruptime = plan.bin_dir.join("ruptime");
     let time = |program: &Path, args: &[&str]| {
@@ -466,8 +448,9 @@ fn render(
     };
     let ratio = |what: &str, c: usize| rate(what, c).map_or(0.0, |r| r.ratio);
     let ours = |what: &str, c: usize| rate(what, c).map_or(0.0, |r| r.ours);
-    let fork_gain = ours("fork (native", 8) / ours("fork (--command", 8).max(1e-9);
-    let spawn_gain = ours("fork (--command", 8) / ours("stream (--command", 8).max(1e-9);
+    let fork_gain = ours("fork (native", 8) / ours("fork (--command /usr", 8).max(1e-9);
+    let spawn_gain = ours("fork (--command /usr", 8) / ours("stream (--command /usr", 8).max(1e-9);
+    let popen_gain = ours("fork (--command /usr", 8) / ours("stream (--command sh", 8).max(1e-9);
     let peak = floods.iter().map(|f| f.peak_rss_kib).max().unwrap_or(0);
     let intact = floods
         .iter()
@@ -497,9 +480,14 @@ fn render(
             fork_gain >= 5.0,
         ),
         (
-            "fork --command >= 2x one command at a time (stream --command), concurrency 8",
+            "fork --command >= 2x one command at a time: stream --command (fork + exec), concurrency 8",
             format!("{spawn_gain:.2}x"),
             spawn_gain >= 2.0,
+        ),
+        (
+            "fork --command >= 2x one command at a time as the original runs it (sh -c, as popen), concurrency 8",
+            format!("{popen_gain:.2}x"),
+            popen_gain >= 2.0,
         ),
         (
             "20 000 requests at concurrency 64, every mode: none lost, none hung",

@@ -1,8 +1,8 @@
 //! Forking a child of the daemon.
 //!
 //! ruptimed never starts a thread, so at every fork the process is
-//! single-threaded and the child may run ordinary code (the native report
-//! reads files and formats); a debug build checks this at each fork. The child
+//! single-threaded and the child may run ordinary code (the native child
+//! polls and sends); a debug build checks this at each fork. The child
 //! ends with `_exit`: it never returns into the server loop, and never runs
 //! the daemon's exit code (which would remove the pid file).
 //!

@@ -9,11 +9,9 @@
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
-use ruptime_common::uptime::{self, Reporter as LineBuilder};
-use socket2::Socket;
-
 use crate::command::Command;
 use crate::throttle::{Throttle, held_note};
+use ruptime_common::uptime::{self, Reporter as LineBuilder};
 
 /// The most a stream client is sent: what the client reads at most.
 pub const MAX_STREAM_REPLY: usize = 64 * 1024;
@@ -110,13 +108,6 @@ impl Native {
             };
         }
         &self.line
-    }
-
-    /// Sends a freshly built line on `conn` by `deadline`: the work of a
-    /// forked child.
-    pub fn send_fresh(&mut self, conn: &Socket, deadline: Instant) -> std::io::Result<()> {
-        self.built_at = None;
-        crate::serve::send_all(conn, self.current(), deadline)
     }
 }
 

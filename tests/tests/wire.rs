@@ -108,3 +108,34 @@ fn the_dgram_server_replies_from_the_address_asked() {
         uptime::assert_line(&reply[..n]);
     }
 }
+
+#[test]
+fn a_burst_to_several_addresses_is_answered_from_each_address_asked() {
+    // Requests that arrive together are answered together, one send per run
+    // of requests to the same address: interleaving the addresses asked
+    // makes every run short.
+    let daemon = Daemon::start(&["-m", "dgram", "-l", "0.0.0.0"]);
+    let port = daemon.port();
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_read_timeout(Some(WAIT)).unwrap();
+    let asked = ["127.0.0.7", "127.0.0.8", "127.0.0.9"];
+    let rounds = 6; // 18 requests: within the default burst of 20 per source
+    for _ in 0..rounds {
+        for to in asked {
+            socket.send_to(&[0], (to, port)).unwrap();
+        }
+    }
+    let mut answers = std::collections::BTreeMap::new();
+    for _ in 0..rounds * asked.len() {
+        let mut reply = [0u8; 2048];
+        let (n, from) = socket.recv_from(&mut reply).unwrap();
+        uptime::assert_line(&reply[..n]);
+        *answers.entry(from.ip().to_string()).or_insert(0) += 1;
+    }
+    let expected: std::collections::BTreeMap<_, _> =
+        asked.iter().map(|a| (a.to_string(), rounds)).collect();
+    assert_eq!(
+        answers, expected,
+        "one reply per request, from the address asked"
+    );
+}

@@ -1,5 +1,6 @@
 //! The datagram server (APUE figure 16.20): one reply per request datagram,
-//! to the requests the [guard](crate::guard) admits, from the address asked.
+//! to the requests the [guard](crate::guard) admits, from the address asked,
+//! a batch of requests and of replies per system call.
 
 use std::os::fd::AsFd;
 use std::time::Instant;
@@ -8,7 +9,7 @@ use nix::errno::Errno;
 use socket2::Socket;
 
 use super::Work;
-use crate::throttle::held_note;
+use crate::throttle::{Throttle, held_note};
 use crate::udp;
 
 /// The most batches served per wake-up, so other sockets and signals get a turn.
@@ -18,32 +19,29 @@ const BATCHES: usize = 4;
 pub(super) fn serve(socket: &Socket, work: &mut Work) {
     let fd = socket.as_fd();
     for _ in 0..BATCHES {
-        match work.batch.receive(fd) {
-            Ok(()) => {}
+        let received = match work.batch.receive(fd) {
+            Ok(received) => received,
             Err(Errno::EINTR) => continue,
             Err(Errno::EAGAIN) => return,
-            Err(e) => return warn(work, "recvmmsg error", e),
-        }
+            Err(e) => return warn(&mut work.errors, "recvmmsg error", e),
+        };
         let now = Instant::now();
-        for request in &work.batch.requests {
-            if !work.guard.admit(request, now) {
-                continue;
-            }
-            let reply = work.reporter.datagram_reply();
-            if let Err(e) = udp::reply(fd, request, &reply)
-                && let Some(held) = work.errors.check(now)
-            {
-                log::warn!("sendmsg error: {}{}", e.desc(), held_note(held));
-            }
-        }
-        if work.batch.requests.len() < udp::BATCH {
+        let guard = &mut work.guard;
+        work.batch
+            .requests
+            .retain(|request| guard.admit(request, now));
+        let reply = work.reporter.datagram_reply();
+        let errors = &mut work.errors;
+        work.batch
+            .reply(fd, &reply, |e| warn(errors, "sendmmsg error", e));
+        if received < udp::BATCH {
             return;
         }
     }
 }
 
-fn warn(work: &mut Work, what: &str, error: Errno) {
-    if let Some(held) = work.errors.check(Instant::now()) {
+fn warn(errors: &mut Throttle, what: &str, error: Errno) {
+    if let Some(held) = errors.check(Instant::now()) {
         log::warn!("{what}: {}{}", error.desc(), held_note(held));
     }
 }

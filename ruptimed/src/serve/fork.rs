@@ -1,6 +1,7 @@
 //! The forking server (APUE figure 16.16): a child process per connection.
 //!
-//! The child builds the uptime line and sends it; with `--command` it puts
+//! The child sends the uptime line, built by the parent at most once a
+//! second as in stream mode, so a child only writes and exits; with `--command` it puts
 //! the connection on the command's stdout and stderr and execs it, as the
 //! original does. The parent closes its copy and goes straight back to
 //! `accept`; [`Children`](crate::children::Children) caps how many run at
@@ -12,7 +13,7 @@ use std::time::Instant;
 use ruptime_common::oserror::describe;
 use socket2::Socket;
 
-use super::Work;
+use super::{Work, send_all};
 use crate::forked::fork_child;
 use crate::report::Reporter;
 use crate::throttle::held_note;
@@ -27,8 +28,10 @@ pub(super) fn serve(listener: &Socket, work: &mut Work) {
         let spawned = match &mut work.reporter {
             Reporter::Command(command) => command.spawn(conn.as_fd(), conn.as_fd()),
             Reporter::Native(native) => {
+                // Built here, so that children share the line of the second.
+                let line = native.current();
                 let deadline = now + work.limit;
-                fork_child(|| i32::from(native.send_fresh(&conn, deadline).is_err()))
+                fork_child(|| i32::from(send_all(&conn, line, deadline).is_err()))
             }
         };
         match spawned {

@@ -194,9 +194,11 @@ pub fn run(plan: &Plan) -> String {
         }
     }
     let cost = report_cost::measure(2_000, 200);
-    let floods: Vec<_> = ["stream", "fork", "dgram"]
+    let floods: Vec<_> = [Source::Native, Source::Exec]
         .into_iter()
-        .map(|mode| flood(plan, mode))
+        .flat_map(|source| {
+            ["stream", "fork", "dgram"].map(|mode| flood(plan, Config::new(mode, source)))
+        })
         .collect();
     let client = client_start_up(plan);
     let fleets: Vec<_> = ["stream", "fork", "dgram"]
@@ -279,14 +281,13 @@ fn per_request(ticks: u64, requests: u64) -> f64 {
 
 /// 20 000 requests at concurrency 64, and what the daemon used meanwhile.
 struct Flood {
-    mode: &'static str,
+    what: String,
     outcome: load::Outcome,
     peak_rss_kib: u64,
     idle_cpu_ticks: u64,
 }
 
-fn flood(plan: &Plan, mode: &'static str) -> Flood {
-    let config = Config::new(mode, Source::Native);
+fn flood(plan: &Plan, config: Config) -> Flood {
     let server = config.start(plan);
     let outcome = load::run(&Load {
         addr: server.addr,
@@ -303,7 +304,7 @@ fn flood(plan: &Plan, mode: &'static str) -> Flood {
     std::thread::sleep(Duration::from_secs(3));
     let idle_cpu_ticks = cpu_ticks(server.pid()) - before;
     Flood {
-        mode,
+        what: config.name(),
         outcome,
         peak_rss_kib,
         idle_cpu_ticks,
@@ -549,15 +550,15 @@ fn render(
     }
     let _ = writeln!(
         md,
-        "\n### 20 000 requests at concurrency 64 (native)\n\n\
-         | mode | answered | errors | timeouts | wall time | req/s | daemon peak RSS | daemon CPU over 3 s idle |\n\
+        "\n### 20 000 requests at concurrency 64\n\n\
+         | server | answered | errors | timeouts | wall time | req/s | daemon peak RSS | daemon CPU over 3 s idle |\n\
          |---|---|---|---|---|---|---|---|"
     );
     for f in floods {
         let _ = writeln!(
             md,
             "| {} | {} | {} | {} | {:.2} s | {:.0} | {:.1} MiB | {} ticks |",
-            f.mode,
+            f.what,
             f.outcome.ok,
             f.outcome.errors,
             f.outcome.timeouts,

@@ -70,6 +70,36 @@ fn arguments_are_passed_and_dgram_gets_the_first_line() {
 }
 
 #[test]
+fn datagrams_that_arrive_together_each_get_their_own_run() {
+    // Each run of this command prints a fresh random UUID.
+    let daemon = Daemon::start(&[
+        "-m",
+        "dgram",
+        "-l",
+        "127.0.0.1",
+        "--command",
+        "/bin/cat",
+        "--command-arg",
+        "/proc/sys/kernel/random/uuid",
+    ]);
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let burst = 8; // within the default burst per source
+    for _ in 0..burst {
+        socket.send_to(&[0], daemon.addrs[0]).unwrap();
+    }
+    let mut replies = std::collections::BTreeSet::new();
+    for _ in 0..burst {
+        let mut reply = [0u8; 256];
+        let n = socket.recv(&mut reply).unwrap();
+        replies.insert(reply[..n].to_vec());
+    }
+    assert_eq!(replies.len(), burst, "one run per request: {replies:?}");
+}
+
+#[test]
 fn output_is_capped() {
     for (mode, expected) in [("stream", 64 * 1024), ("dgram", 2)] {
         let daemon = Daemon::start(&["-m", mode, "-l", "127.0.0.1", "--command", "/usr/bin/yes"]);

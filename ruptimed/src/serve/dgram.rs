@@ -9,6 +9,7 @@ use nix::errno::Errno;
 use socket2::Socket;
 
 use super::Work;
+use crate::report::Reporter;
 use crate::throttle::{Throttle, held_note};
 use crate::udp;
 
@@ -30,10 +31,20 @@ pub(super) fn serve(socket: &Socket, work: &mut Work) {
         work.batch
             .requests
             .retain(|request| guard.admit(request, now));
-        let reply = work.reporter.datagram_reply();
         let errors = &mut work.errors;
-        work.batch
-            .reply(fd, &reply, |e| warn(errors, "sendmmsg error", e));
+        if matches!(work.reporter, Reporter::Command(_)) {
+            // A run of the command per request, as the original.
+            for request in &work.batch.requests {
+                if let Err(e) = udp::reply(fd, request, &work.reporter.datagram_reply()) {
+                    warn(errors, "sendmsg error", e);
+                }
+            }
+        } else {
+            // The line of the second: one reply for the whole batch.
+            let reply = work.reporter.datagram_reply();
+            work.batch
+                .reply(fd, &reply, |e| warn(errors, "sendmmsg error", e));
+        }
         if received < udp::BATCH {
             return;
         }

@@ -7,8 +7,9 @@
 //! exec, and SIGALRM's default action ends the command), and the parent kills
 //! a command that outlives its limit anyway. The command gets /dev/null on
 //! stdin, default signal dispositions and an empty mask, and none of the
-//! daemon's descriptors (all are close-on-exec). When `execve` fails the child exits with status 127: it
-//! never falls back into the server loop as the original's does.
+//! daemon's descriptors (all are close-on-exec). When `execve` fails the
+//! child exits with status 127: it never falls back into the server loop as
+//! the original's does.
 
 use std::ffi::{CString, OsString};
 use std::fs::File;

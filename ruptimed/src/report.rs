@@ -9,9 +9,10 @@
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
+use ruptime_common::uptime::{self, Reporter as LineBuilder};
+
 use crate::command::Command;
 use crate::throttle::{Throttle, held_note};
-use ruptime_common::uptime::{self, Reporter as LineBuilder};
 
 /// The most a stream client is sent: what the client reads at most.
 pub const MAX_STREAM_REPLY: usize = 64 * 1024;

@@ -1,9 +1,9 @@
 //! The forking server (APUE figure 16.16): a child process per connection.
 //!
 //! The child sends the uptime line, built by the parent at most once a
-//! second as in stream mode, so a child only writes and exits; with `--command` it puts
-//! the connection on the command's stdout and stderr and execs it, as the
-//! original does. The parent closes its copy and goes straight back to
+//! second as in stream mode, so a child only writes and exits; with
+//! `--command` it puts the connection on the command's stdout and stderr and
+//! execs it, as the original does. The parent closes its copy and goes straight back to
 //! `accept`; [`Children`](crate::children::Children) caps how many run at
 //! once (further connections wait in the listen backlog) and reaps them.
 

@@ -1,14 +1,15 @@
-//! The serve loop: one thread, one epoll set over the signal pipe and every socket.
+//! The serve loop: one thread, one epoll set over the signal pipe and every
+//! socket.
 //!
 //! The originals block in `accept` or `recvfrom` on a single socket. Serving
 //! IPv4 and IPv6 on one port takes one wait over several sockets; epoll keeps
 //! them registered between waits (`poll` would register and unregister each
 //! socket at every wait, which on loopback costs as much as the request).
-//! The sockets are non-blocking, so a readiness that vanished costs nothing. Each mode's
-//! serving lives in its own module, the port of one original program. The
-//! loop sleeps in `epoll_wait` without a timeout unless a child's deadline, the end
-//! of an accept pause or a summary of dropped datagrams is due: an idle
-//! daemon uses no CPU.
+//! The sockets are non-blocking, so a readiness that vanished costs nothing.
+//! Each mode's serving lives in its own module, the port of one original
+//! program. The loop sleeps in `epoll_wait` without a timeout unless a
+//! child's deadline, the end of an accept pause or a summary of dropped
+//! datagrams is due: an idle daemon uses no CPU.
 
 mod accept;
 mod dgram;

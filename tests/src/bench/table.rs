@@ -508,21 +508,13 @@ fn render(
         md,
         "\n### One report\n\n| how | cost per report |\n|---|---|"
     );
-    let _ = writeln!(
-        md,
-        "| native (`/proc` + utmp + format) | {:.1} us |",
-        cost.native.as_secs_f64() * 1e6
-    );
-    let _ = writeln!(
-        md,
-        "| fork + exec `/usr/bin/uptime` | {:.0} us |",
-        cost.exec.as_secs_f64() * 1e6
-    );
-    let _ = writeln!(
-        md,
-        "| `popen(\"/usr/bin/uptime\")` (`sh -c`) | {:.0} us |",
-        cost.popen.as_secs_f64() * 1e6
-    );
+    for (how, took) in [
+        ("native (`/proc` + utmp + format)", cost.native),
+        ("fork + exec `/usr/bin/uptime`", cost.exec),
+        ("`popen(\"/usr/bin/uptime\")` (`sh -c`)", cost.popen),
+    ] {
+        let _ = writeln!(md, "| {how} | {:.1} us |", took.as_secs_f64() * 1e6);
+    }
     let _ = writeln!(
         md,
         "\n### Requests per second, beside the reference responder\n\n\

@@ -110,6 +110,12 @@ impl Native {
         }
         &self.line
     }
+
+    /// A line built now, not reused: the work of a forked child.
+    pub fn fresh(&mut self) -> &[u8] {
+        self.built_at = None;
+        self.current()
+    }
 }
 
 impl Default for Native {

@@ -214,6 +214,37 @@ fn the_command_gets_default_sigpipe_and_none_of_the_daemon_s_descriptors() {
 }
 
 #[test]
+fn the_command_starts_with_no_signal_blocked() {
+    // The daemon blocks SIGCHLD. grep, not a shell: dash unblocks every
+    // signal when it starts, which would hide an inherited mask.
+    for mode in ["stream", "fork", "dgram"] {
+        let daemon = Daemon::start(&[
+            "-m",
+            mode,
+            "-l",
+            "127.0.0.1",
+            "--command",
+            "/bin/grep",
+            "--command-arg",
+            "^SigBlk",
+            "--command-arg",
+            "/proc/self/status",
+        ]);
+        let out = ask(&daemon, mode);
+        let text = out.stdout_text();
+        let blocked = text
+            .lines()
+            .find_map(|l| l.strip_prefix("SigBlk:"))
+            .unwrap_or_else(|| panic!("{mode}: no mask in {out:?}"));
+        assert_eq!(
+            u64::from_str_radix(blocked.trim(), 16).unwrap(),
+            0,
+            "{mode}: signals blocked: {text}"
+        );
+    }
+}
+
+#[test]
 fn a_command_that_cannot_be_executed_ends_its_child_with_127() {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("report");

@@ -242,6 +242,33 @@ fn the_decimal_comma_locale_is_really_used() {
 }
 
 #[test]
+fn each_forked_child_builds_its_own_line() {
+    if !can_run("the forked child test", &["unshare"]) {
+        return;
+    }
+    // The iterative server may reuse a line within its second; a forked
+    // child reads the files anew, so each load written shows at once.
+    let case = Case::new("loads that change between requests");
+    let dir = TempDir::new().unwrap();
+    let command = with_private_mounts(&case.setup(dir.path()), &bin("ruptimed"), &[]);
+    let daemon = Daemon::start_command(command, &["-m", "fork", "-l", "127.0.0.1"]);
+    for load in ["1.00", "2.00", "3.00", "4.00"] {
+        // Rewritten in place: the bind mount shows the same inode.
+        fs::write(
+            dir.path().join("loadavg"),
+            format!("{load} 0.07 0.02 1/123 4567\n"),
+        )
+        .unwrap();
+        let out = ruptime(&["-m", "fork", "-p", &daemon.port().to_string(), "127.0.0.1"]);
+        let text = out.stdout_text();
+        assert!(
+            text.contains(&format!("load average: {load}, 0.07, 0.02")),
+            "asked after writing {load}: {text}"
+        );
+    }
+}
+
+#[test]
 fn an_unusable_proc_uptime_gives_the_client_an_error_line() {
     if !can_run("the unusable /proc/uptime test", &["unshare"]) {
         return;

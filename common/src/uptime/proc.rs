@@ -58,14 +58,21 @@ pub fn parse_loads(mut text: &[u8]) -> [f64; 3] {
     loads
 }
 
-/// Reads a file of at most `buf.len()` bytes (the rest is ignored).
+/// Reads a file up to the end of its first line, at most `buf.len()` bytes
+/// (the rest is ignored). The kernel writes these files' one line in one
+/// read, so that read is usually the only one: no second read to find the end.
 fn read_small<'b>(path: &str, buf: &'b mut [u8]) -> io::Result<&'b [u8]> {
     let mut file = File::open(path)?;
     let mut len = 0;
     while len < buf.len() {
         match file.read(&mut buf[len..]) {
             Ok(0) => break,
-            Ok(n) => len += n,
+            Ok(n) => {
+                len += n;
+                if buf[len - n..len].contains(&b'\n') {
+                    break;
+                }
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
@@ -123,6 +130,29 @@ fn number_len(text: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_up_to_the_first_line_s_end_within_the_buffer() {
+        let path = std::env::temp_dir().join(format!("ruptime-proc-{}", std::process::id()));
+        let mut buf = [0u8; 64];
+        for (content, expected) in [
+            (&b"12.5 3\nsecond line\n"[..], &b"12.5 3\nsecond line\n"[..]),
+            (b"no newline", b"no newline"),
+            (b"", b""),
+        ] {
+            std::fs::write(&path, content).unwrap();
+            let got = read_small(path.to_str().unwrap(), &mut buf).unwrap();
+            assert_eq!(got, expected);
+        }
+        std::fs::write(&path, [b'7'; 100]).unwrap();
+        assert_eq!(
+            read_small(path.to_str().unwrap(), &mut buf).unwrap(),
+            [b'7'; 64]
+        );
+        std::fs::remove_file(&path).unwrap();
+        let line = read_small(UPTIME, &mut buf).unwrap();
+        assert!(line.ends_with(b"\n"), "{line:?}");
+    }
 
     #[test]
     fn reads_numbers_as_strtod_does() {

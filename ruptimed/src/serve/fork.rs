@@ -1,9 +1,9 @@
 //! The forking server (APUE figure 16.16): a child process per connection.
 //!
-//! The child sends the uptime line, built by the parent at most once a
-//! second as in stream mode, so a child only writes and exits; with
-//! `--command` it puts the connection on the command's stdout and stderr and
-//! execs it, as the original does. The parent closes its copy and goes straight back to
+//! The child builds the uptime line (from `/proc` and utmp, now: it does not
+//! reuse a line of the second) and sends it; with `--command` it puts the
+//! connection on the command's stdout and stderr and execs it, as the
+//! original does. The parent closes its copy and goes straight back to
 //! `accept`; [`Children`](crate::children::Children) caps how many run at
 //! once (further connections wait in the listen backlog) and reaps them.
 
@@ -28,10 +28,8 @@ pub(super) fn serve(listener: &Socket, work: &mut Work) {
         let spawned = match &mut work.reporter {
             Reporter::Command(command) => command.spawn(conn.as_fd(), conn.as_fd()),
             Reporter::Native(native) => {
-                // Built here, so that children share the line of the second.
-                let line = native.current();
                 let deadline = now + work.limit;
-                fork_child(|| i32::from(send_all(&conn, line, deadline).is_err()))
+                fork_child(|| i32::from(send_all(&conn, native.fresh(), deadline).is_err()))
             }
         };
         match spawned {

@@ -92,8 +92,10 @@ pub struct Server {
     work: Work,
 }
 
-/// The epoll token of the signal pipe; a listener's is its index.
+/// The epoll tokens of the signal pipe and of the children's exits; a
+/// listener's is its index.
 const SIGNALS: u64 = u64::MAX;
+const EXITS: u64 = u64::MAX - 1;
 
 /// The most events taken from one `epoll_wait`.
 const EVENTS: usize = 32;
@@ -111,9 +113,11 @@ impl Server {
     ) -> Result<Server, Fatal> {
         let failed = |e: Errno| Fatal::new(format!("epoll: {}", e.desc()));
         let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC).map_err(failed)?;
-        epoll
-            .add(signals.fd(), EpollEvent::new(EpollFlags::EPOLLIN, SIGNALS))
-            .map_err(failed)?;
+        for (fd, token) in [(signals.fd(), SIGNALS), (signals.exits_fd(), EXITS)] {
+            epoll
+                .add(fd, EpollEvent::new(EpollFlags::EPOLLIN, token))
+                .map_err(failed)?;
+        }
         let armed = vec![false; listeners.len()];
         Ok(Server {
             listeners,
@@ -199,20 +203,14 @@ impl Server {
             Err(e) => return Err(Fatal::new(format!("epoll_wait error: {}", e.desc()))),
         };
         for event in &events[..ready] {
-            if event.data() == SIGNALS {
-                self.on_signals();
-                continue;
-            }
-            let Some(listener) = usize::try_from(event.data())
-                .ok()
-                .and_then(|i| self.listeners.get(i))
-            else {
-                continue;
-            };
-            match listener.mode {
-                Mode::Stream => stream::serve(&listener.socket, &mut self.work),
-                Mode::Fork => fork::serve(&listener.socket, &mut self.work),
-                Mode::Dgram => dgram::serve(&listener.socket, &mut self.work),
+            match event.data() {
+                SIGNALS => self.on_signals(),
+                EXITS => {
+                    if self.signals.take_exits() {
+                        self.work.children.reap();
+                    }
+                }
+                token => self.serve_listener(token),
             }
         }
         let now = Instant::now();
@@ -221,11 +219,23 @@ impl Server {
         Ok(())
     }
 
+    /// Serves the listener whose token (its index) epoll reported.
+    fn serve_listener(&mut self, token: u64) {
+        let Some(listener) = usize::try_from(token)
+            .ok()
+            .and_then(|i| self.listeners.get(i))
+        else {
+            return;
+        };
+        match listener.mode {
+            Mode::Stream => stream::serve(&listener.socket, &mut self.work),
+            Mode::Fork => fork::serve(&listener.socket, &mut self.work),
+            Mode::Dgram => dgram::serve(&listener.socket, &mut self.work),
+        }
+    }
+
     fn on_signals(&mut self) {
         self.signals.drain();
-        if self.signals.take_child() {
-            self.work.children.reap();
-        }
         if self.signals.take_hangup() {
             match self.logger.reopen() {
                 Ok(()) => log::info!("log reopened on SIGHUP"),

@@ -12,6 +12,16 @@ use ruptime_tests::daemon::Daemon;
 use ruptime_tests::process::{ruptime, ruptimed};
 use ruptime_tests::uptime;
 
+/// The flags of a daemon in `mode` on 127.0.0.1 that runs `command` (the
+/// program, then its arguments).
+fn flags<'a>(mode: &'a str, command: &[&'a str]) -> Vec<&'a str> {
+    let mut flags = vec!["-m", mode, "-l", "127.0.0.1", "--command", command[0]];
+    for arg in &command[1..] {
+        flags.extend(["--command-arg", arg]);
+    }
+    flags
+}
+
 fn ask(daemon: &Daemon, mode: &str) -> ruptime_tests::process::Finished {
     ruptime(&[
         "-m",
@@ -27,14 +37,7 @@ fn ask(daemon: &Daemon, mode: &str) -> ruptime_tests::process::Finished {
 #[test]
 fn every_mode_relays_usr_bin_uptime() {
     for mode in ["stream", "fork", "dgram"] {
-        let daemon = Daemon::start(&[
-            "-m",
-            mode,
-            "-l",
-            "127.0.0.1",
-            "--command",
-            "/usr/bin/uptime",
-        ]);
+        let daemon = Daemon::start(&flags(mode, &["/usr/bin/uptime"]));
         let out = ask(&daemon, mode);
         assert_eq!(out.code(), 0, "{mode}: {out:?}");
         uptime::assert_line(&out.stdout);
@@ -48,22 +51,13 @@ fn every_mode_relays_usr_bin_uptime() {
 
 #[test]
 fn arguments_are_passed_and_dgram_gets_the_first_line() {
-    let args = [
-        "--command",
-        "/usr/bin/printf",
-        "--command-arg",
-        "first %s\\nsecond\\n",
-        "--command-arg",
-        "-x-",
-    ];
     for (mode, expected) in [
         ("stream", "first -x-\nsecond\n"),
         ("fork", "first -x-\nsecond\n"),
         ("dgram", "first -x-\n"),
     ] {
-        let mut all = vec!["-m", mode, "-l", "127.0.0.1"];
-        all.extend_from_slice(&args);
-        let daemon = Daemon::start(&all);
+        let command = ["/usr/bin/printf", "first %s\\nsecond\\n", "-x-"];
+        let daemon = Daemon::start(&flags(mode, &command));
         let out = ask(&daemon, mode);
         assert_eq!(out.stdout_text(), expected, "{mode}");
     }
@@ -72,16 +66,8 @@ fn arguments_are_passed_and_dgram_gets_the_first_line() {
 #[test]
 fn datagrams_that_arrive_together_each_get_their_own_run() {
     // Each run of this command prints a fresh random UUID.
-    let daemon = Daemon::start(&[
-        "-m",
-        "dgram",
-        "-l",
-        "127.0.0.1",
-        "--command",
-        "/bin/cat",
-        "--command-arg",
-        "/proc/sys/kernel/random/uuid",
-    ]);
+    let uuid = ["/bin/cat", "/proc/sys/kernel/random/uuid"];
+    let daemon = Daemon::start(&flags("dgram", &uuid));
     let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     socket
         .set_read_timeout(Some(Duration::from_secs(20)))
@@ -102,7 +88,7 @@ fn datagrams_that_arrive_together_each_get_their_own_run() {
 #[test]
 fn output_is_capped() {
     for (mode, expected) in [("stream", 64 * 1024), ("dgram", 2)] {
-        let daemon = Daemon::start(&["-m", mode, "-l", "127.0.0.1", "--command", "/usr/bin/yes"]);
+        let daemon = Daemon::start(&flags(mode, &["/usr/bin/yes"]));
         let out = ask(&daemon, mode);
         assert_eq!(out.code(), 1, "{mode}: y is not an uptime line");
         assert_eq!(out.stdout.len(), expected, "{mode}");
@@ -120,18 +106,9 @@ fn output_is_capped() {
 #[test]
 fn a_command_past_the_time_limit_is_killed_and_the_connection_closed() {
     for mode in ["stream", "fork", "dgram"] {
-        let daemon = Daemon::start(&[
-            "-m",
-            mode,
-            "-l",
-            "127.0.0.1",
-            "--request-timeout",
-            "1",
-            "--command",
-            "/bin/sleep",
-            "--command-arg",
-            "30",
-        ]);
+        let mut args = flags(mode, &["/bin/sleep", "30"]);
+        args.extend(["--request-timeout", "1"]);
+        let daemon = Daemon::start(&args);
         let start = Instant::now();
         let out = ask(&daemon, mode);
         let took = start.elapsed();
@@ -165,21 +142,7 @@ fn the_command_gets_default_sigpipe_and_none_of_the_daemon_s_descriptors() {
         wrapper
             .args(["-c", "exec 7</etc/hostname; exec \"$@\"", "sh"])
             .arg(bin("ruptimed"));
-        let daemon = Daemon::start_command(
-            wrapper,
-            &[
-                "-m",
-                mode,
-                "-l",
-                "127.0.0.1",
-                "--command",
-                "/bin/sh",
-                "--command-arg",
-                "-c",
-                "--command-arg",
-                script,
-            ],
-        );
+        let daemon = Daemon::start_command(wrapper, &flags(mode, &["/bin/sh", "-c", script]));
         let out = ask(&daemon, mode);
         let text = out.stdout_text();
         let ignored = text
@@ -218,18 +181,8 @@ fn the_command_starts_with_no_signal_blocked() {
     // The daemon blocks SIGCHLD. grep, not a shell: dash unblocks every
     // signal when it starts, which would hide an inherited mask.
     for mode in ["stream", "fork", "dgram"] {
-        let daemon = Daemon::start(&[
-            "-m",
-            mode,
-            "-l",
-            "127.0.0.1",
-            "--command",
-            "/bin/grep",
-            "--command-arg",
-            "^SigBlk",
-            "--command-arg",
-            "/proc/self/status",
-        ]);
+        let grep = ["/bin/grep", "^SigBlk", "/proc/self/status"];
+        let daemon = Daemon::start(&flags(mode, &grep));
         let out = ask(&daemon, mode);
         let text = out.stdout_text();
         let blocked = text
@@ -250,14 +203,7 @@ fn a_command_that_cannot_be_executed_ends_its_child_with_127() {
     let script = dir.path().join("report");
     fs::write(&script, "#!/bin/sh\necho scripted report\n").unwrap();
     fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
-    let daemon = Daemon::start(&[
-        "-m",
-        "fork",
-        "-l",
-        "127.0.0.1",
-        "--command",
-        script.to_str().unwrap(),
-    ]);
+    let daemon = Daemon::start(&flags("fork", &[script.to_str().unwrap()]));
     assert_eq!(ask(&daemon, "fork").stdout_text(), "scripted report\n");
     fs::remove_file(&script).unwrap();
     let out = ask(&daemon, "fork");

@@ -14,13 +14,21 @@ use ruptime_tests::uptime;
 const ACTIVATE: &str = "/usr/bin/systemd-socket-activate";
 const WAIT: Duration = Duration::from_secs(20);
 
-fn free_port() -> String {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-        .to_string()
+/// A free TCP port on 127.0.0.1, its address and the daemon's path; `None`
+/// (with the reason printed) when systemd's activator is missing.
+fn setup(what: &str) -> Option<(String, String, String)> {
+    if !have_tools(what, &["systemd-socket-activate"]) {
+        return None;
+    }
+    let probe = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = probe.local_addr().unwrap().port().to_string();
+    let addr = format!("127.0.0.1:{port}");
+    Some((port, addr, bin("ruptimed").to_str().unwrap().to_owned()))
+}
+
+/// systemd's activator, run with `args`.
+fn activate(args: &[&str]) -> Background {
+    Background::start(Path::new(ACTIVATE), args)
 }
 
 /// Waits until something (the activator) has bound the port of `addr`, as
@@ -54,16 +62,10 @@ fn ask(mode: &str, port: &str) -> ruptime_tests::process::Finished {
 
 #[test]
 fn a_passed_stream_socket_is_served_without_binding() {
-    if !have_tools("socket activation", &["systemd-socket-activate"]) {
+    let Some((port, addr, daemon)) = setup("socket activation") else {
         return;
-    }
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let daemon_bin = bin("ruptimed");
-    let activator = Background::start(
-        Path::new(ACTIVATE),
-        &["-l", &addr, daemon_bin.to_str().unwrap(), "-f"],
-    );
+    };
+    let activator = activate(&["-l", &addr, &daemon, "-f"]);
     wait_bound(&addr, false);
     for _ in 0..2 {
         let out = ask("stream", &port);
@@ -76,28 +78,13 @@ fn a_passed_stream_socket_is_served_without_binding() {
 
 #[test]
 fn stream_and_datagram_sockets_are_served_by_one_process() {
-    if !have_tools("socket activation", &["systemd-socket-activate"]) {
+    let Some((port, addr, daemon)) = setup("socket activation") else {
         return;
-    }
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let daemon_bin = bin("ruptimed");
+    };
     // The outer activator passes a UDP socket on; the inner adds a TCP one.
-    let activator = Background::start(
-        Path::new(ACTIVATE),
-        &[
-            "-d",
-            "-l",
-            &addr,
-            ACTIVATE,
-            "-l",
-            &addr,
-            daemon_bin.to_str().unwrap(),
-            "-f",
-            "-m",
-            "fork",
-        ],
-    );
+    let activator = activate(&[
+        "-d", "-l", &addr, ACTIVATE, "-l", &addr, &daemon, "-f", "-m", "fork",
+    ]);
     wait_bound(&addr, true);
     let dgram = {
         let port = port.clone();
@@ -128,16 +115,10 @@ fn sockets_for_another_process_are_ignored() {
 
 #[test]
 fn a_connected_socket_is_refused_with_a_hint() {
-    if !have_tools("socket activation", &["systemd-socket-activate"]) {
+    let Some((port, addr, daemon)) = setup("socket activation") else {
         return;
-    }
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let daemon_bin = bin("ruptimed");
-    let activator = Background::start(
-        Path::new(ACTIVATE),
-        &["--accept", "-l", &addr, daemon_bin.to_str().unwrap(), "-f"],
-    );
+    };
+    let activator = activate(&["--accept", "-l", &addr, &daemon, "-f"]);
     wait_bound(&addr, false);
     let out = ask("stream", &port);
     assert_eq!(out.stdout_text(), "", "{out:?}");
@@ -153,23 +134,10 @@ fn a_connected_socket_is_refused_with_a_hint() {
 
 #[test]
 fn inetd_style_serves_one_connection_per_process() {
-    if !have_tools("inetd style", &["systemd-socket-activate"]) {
+    let Some((port, addr, daemon)) = setup("inetd style") else {
         return;
-    }
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let daemon_bin = bin("ruptimed");
-    let activator = Background::start(
-        Path::new(ACTIVATE),
-        &[
-            "--accept",
-            "--inetd",
-            "-l",
-            &addr,
-            daemon_bin.to_str().unwrap(),
-            "--inetd",
-        ],
-    );
+    };
+    let activator = activate(&["--accept", "--inetd", "-l", &addr, &daemon, "--inetd"]);
     wait_bound(&addr, false);
     for _ in 0..3 {
         let out = ask("stream", &port);
@@ -181,25 +149,14 @@ fn inetd_style_serves_one_connection_per_process() {
 
 #[test]
 fn inetd_style_answers_a_datagram_and_exits() {
-    if !have_tools("inetd style", &["systemd-socket-activate"]) {
+    let Some((_, _, daemon)) = setup("inetd style") else {
         return;
-    }
+    };
     let probe = UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = probe.local_addr().unwrap().port().to_string();
     drop(probe);
     let addr = format!("127.0.0.1:{port}");
-    let daemon_bin = bin("ruptimed");
-    let activator = Background::start(
-        Path::new(ACTIVATE),
-        &[
-            "-d",
-            "--inetd",
-            "-l",
-            &addr,
-            daemon_bin.to_str().unwrap(),
-            "--inetd",
-        ],
-    );
+    let activator = activate(&["-d", "--inetd", "-l", &addr, &daemon, "--inetd"]);
     wait_bound(&addr, true);
     let out = ask("dgram", &port);
     assert_eq!(out.code(), 0, "{out:?}");

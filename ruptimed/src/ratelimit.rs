@@ -127,35 +127,39 @@ impl RateLimiter {
             global,
         } = self.limits;
         let source = Source::of(addr);
-        if !self.sources.contains_key(&source) && self.sources.len() >= SOURCES {
+        if self.sources.len() >= SOURCES && !self.sources.contains_key(&source) {
             self.sweep(now);
         }
-        if self.sources.len() < SOURCES {
+        // A source the full table has no room for has no bucket of its own:
+        // only the global limit, without the reserve, applies to it.
+        let mut seen = if self.sources.len() < SOURCES {
             let fresh = Seen {
                 bucket: Bucket::full(burst, now),
                 last: None,
             };
-            self.sources.entry(source).or_insert(fresh);
-        }
-        let (quiet, spent) = match self.sources.get_mut(&source) {
+            Some(self.sources.entry(source).or_insert(fresh))
+        } else {
+            self.sources.get_mut(&source)
+        };
+        let quiet = match seen.as_deref_mut() {
             Some(seen) => {
                 seen.bucket.refill(rate, burst, now);
                 let quiet = seen.last.is_none_or(|last| now >= last + QUIET);
                 seen.last = Some(now);
-                (quiet, seen.bucket.tokens < 1.0)
+                if seen.bucket.tokens < 1.0 {
+                    return Verdict::SourceLimit;
+                }
+                quiet
             }
-            None => (false, false),
+            None => false,
         };
-        if spent {
-            return Verdict::SourceLimit;
-        }
         self.global.refill(global, global, now);
         let keep = if quiet { 0.0 } else { global * RESERVE };
         if self.global.tokens < 1.0 + keep {
             return Verdict::GlobalLimit;
         }
         self.global.tokens -= 1.0;
-        if let Some(seen) = self.sources.get_mut(&source) {
+        if let Some(seen) = seen {
             seen.bucket.tokens -= 1.0;
         }
         Verdict::Reply

@@ -33,6 +33,22 @@ pub struct Listener {
     pub mode: Mode,
 }
 
+impl Listener {
+    /// `socket`, bound to `local`, made ready to serve in `mode`:
+    /// non-blocking, and for dgram told each request's destination.
+    fn ready(socket: Socket, local: SocketAddr, mode: Mode) -> io::Result<Listener> {
+        socket.set_nonblocking(true)?;
+        if mode == Mode::Dgram {
+            udp::follow_destinations(&socket, local.ip())?;
+        }
+        Ok(Listener {
+            socket,
+            local,
+            mode,
+        })
+    }
+}
+
 /// How many times a shared free port is chosen again when another family's
 /// socket finds it taken.
 const PORT_ATTEMPTS: usize = 8;
@@ -105,15 +121,7 @@ fn bind_together(
         if addr.port() == 0 {
             chosen_port = Some(local.port());
         }
-        socket.set_nonblocking(true).map_err(|e| (i, e))?;
-        if mode == Mode::Dgram {
-            udp::follow_destinations(&socket, local.ip()).map_err(|e| (i, e.into()))?;
-        }
-        listeners.push(Listener {
-            socket,
-            local,
-            mode,
-        });
+        listeners.push(Listener::ready(socket, local, mode).map_err(|e| (i, e))?);
     }
     Ok(listeners)
 }
@@ -152,18 +160,7 @@ pub fn from_systemd(stream_mode: Mode) -> Result<Option<Vec<Listener>>, Fatal> {
             .ok()
             .and_then(|a| a.as_socket())
             .ok_or_else(|| failed("not an IP socket".into()))?;
-        socket
-            .set_nonblocking(true)
-            .map_err(|e| failed(describe(&e)))?;
-        if mode == Mode::Dgram {
-            udp::follow_destinations(&socket, local.ip())
-                .map_err(|e| failed(e.desc().to_owned()))?;
-        }
-        listeners.push(Listener {
-            socket,
-            local,
-            mode,
-        });
+        listeners.push(Listener::ready(socket, local, mode).map_err(|e| failed(describe(&e)))?);
     }
     Ok(Some(listeners))
 }

@@ -38,8 +38,8 @@ pub fn render(rows: &[Row]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reply::Report;
     use ruptime_common::mode::Mode;
+    use ruptime_common::uptime::Sample;
 
     #[test]
     fn every_field_and_nulls_for_what_is_unknown() {
@@ -50,7 +50,7 @@ mod tests {
                 mode: Mode::Dgram,
                 address: Some("10.0.0.1:4000".parse().unwrap()),
                 raw: Some(line.to_vec()),
-                state: State::Up(Report {
+                state: State::Up(Sample {
                     clock: (10, 0, 0),
                     uptime: 86400,
                     users: 2,

@@ -4,26 +4,16 @@
 //! `ruptime_common::uptime::format`), with either decimal separator and any
 //! run of spaces where the line pads, and nothing more: anything else is
 //! [`Reply::Unknown`], shown raw. It works on bytes and never panics,
-//! whatever a daemon sends (property-tested below).
+//! whatever a daemon sends (property-tested below). A line understood is
+//! the [`Sample`] the daemon formatted, its uptime to the minute.
 
-/// An uptime line, understood.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Report {
-    /// The remote host's time of day: hours, minutes, seconds.
-    pub clock: (u8, u8, u8),
-    /// Seconds since boot, to the minute (what the line shows).
-    pub uptime: u64,
-    /// Logged-in users.
-    pub users: u64,
-    /// The 1, 5 and 15 minute load averages.
-    pub loads: [f64; 3],
-}
+use ruptime_common::uptime::Sample;
 
 /// What a reply is.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Reply {
     /// An uptime line.
-    Uptime(Report),
+    Uptime(Sample),
     /// The daemon says it cannot report (`ruptimed: ...`), this text.
     DaemonError(String),
     /// Anything else.
@@ -121,7 +111,7 @@ impl<'a> Cursor<'a> {
     }
 }
 
-fn parse_line(line: &[u8]) -> Option<Report> {
+fn parse_line(line: &[u8]) -> Option<Sample> {
     let mut c = Cursor { rest: line };
     c.spaces();
     let hours = c.two_digits(24)?;
@@ -168,7 +158,7 @@ fn parse_line(line: &[u8]) -> Option<Report> {
         *load = c.load()?;
     }
     c.eat(b"\n")?;
-    c.rest.is_empty().then_some(Report {
+    c.rest.is_empty().then_some(Sample {
         clock,
         uptime,
         users,
@@ -180,10 +170,9 @@ fn parse_line(line: &[u8]) -> Option<Report> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use ruptime_common::uptime::Sample;
     use ruptime_common::uptime::format::write_line;
 
-    fn report(line: &str) -> Option<Report> {
+    fn report(line: &str) -> Option<Sample> {
         match parse(line.as_bytes()) {
             Reply::Uptime(report) => Some(report),
             _ => None,
@@ -195,7 +184,7 @@ mod tests {
         let r = report(" 03:11:28 up 6 min,  0 user,  load average: 0.24, 0.07, 0.02\n").unwrap();
         assert_eq!(
             r,
-            Report {
+            Sample {
                 clock: (3, 11, 28),
                 uptime: 360,
                 users: 0,
@@ -259,7 +248,7 @@ mod tests {
         fn every_line_the_daemon_writes_reads_back(
             clock in (0u8..24, 0u8..60, 0u8..60),
             uptime in 0u64..400_000_000,
-            users in 0u32..100_000,
+            users in 0u64..100_000,
             hundredths in proptest::array::uniform3(0u32..100_000),
             comma in any::<bool>(),
         ) {
@@ -272,7 +261,7 @@ mod tests {
             };
             prop_assert_eq!(report.clock, clock);
             prop_assert_eq!(report.uptime, uptime / 60 * 60);
-            prop_assert_eq!(report.users, u64::from(users));
+            prop_assert_eq!(report.users, users);
             for (got, want) in report.loads.iter().zip(loads) {
                 prop_assert!((got - want).abs() < 0.001, "{} vs {}", got, want);
             }

@@ -4,9 +4,10 @@ use std::cmp::Ordering;
 use std::net::SocketAddr;
 
 use ruptime_common::mode::Mode;
+use ruptime_common::uptime::Sample;
 
 use crate::query::Outcome;
-use crate::reply::{self, Report};
+use crate::reply;
 
 /// What a reply that is not an uptime line is called.
 pub const NOT_UPTIME: &str = "not an uptime line";
@@ -30,7 +31,7 @@ pub struct Row {
 #[derive(Clone, Debug)]
 pub enum State {
     /// An uptime line.
-    Up(Report),
+    Up(Sample),
     /// A reply, but not an uptime line: shown raw.
     Odd,
     /// No reply, or the daemon's error line: why.
@@ -101,7 +102,7 @@ pub enum Order {
 /// Sorts `rows` (stably): by `order`, then reversed with `reverse`. A sort
 /// puts the hosts without an uptime line last, in the order given.
 pub fn sort(rows: &mut [Row], order: Order, reverse: bool) {
-    let by = |a: &Report, b: &Report| match order {
+    let by = |a: &Sample, b: &Sample| match order {
         Order::Given => Ordering::Equal,
         Order::Load => b.loads[0].total_cmp(&a.loads[0]),
         Order::Uptime => b.uptime.cmp(&a.uptime),
@@ -127,7 +128,7 @@ mod tests {
     use super::*;
 
     fn up(host: &str, uptime: u64, users: u64, load: f64) -> Row {
-        let report = Report {
+        let report = Sample {
             clock: (0, 0, 0),
             uptime,
             users,

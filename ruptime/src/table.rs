@@ -6,8 +6,9 @@
 //! charlie      down         (can't connect: Connection refused)
 //! ```
 
+use ruptime_common::uptime::Sample;
+
 use crate::escape::escape;
-use crate::reply::Report;
 use crate::row::{Row, State};
 
 /// The narrowest host column, as BSD's.
@@ -22,7 +23,7 @@ pub fn render(rows: &[Row], safe: bool) -> String {
             String::from_utf8_lossy(bytes).into_owned()
         }
     };
-    let reports: Vec<&Report> = rows
+    let reports: Vec<&Sample> = rows
         .iter()
         .filter_map(|r| {
             if let State::Up(report) = &r.state {
@@ -120,7 +121,7 @@ mod tests {
     }
 
     fn up(uptime: u64, users: u64, loads: [f64; 3]) -> State {
-        State::Up(Report {
+        State::Up(Sample {
             clock: (0, 0, 0),
             uptime,
             users,

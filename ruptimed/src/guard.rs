@@ -102,7 +102,7 @@ impl Guard {
     }
 
     /// Counts a request dropped at `now` for `why`.
-    pub fn count(&mut self, why: Drop, now: Instant) {
+    fn count(&mut self, why: Drop, now: Instant) {
         let drops = &mut self.drops;
         match why {
             Drop::Malformed => drops.malformed += 1,

@@ -22,10 +22,11 @@ use std::io::Write as _;
 pub struct Sample {
     /// The local time of day: hours, minutes, seconds.
     pub clock: (u8, u8, u8),
-    /// Whole seconds since boot (`/proc/uptime`, truncated).
+    /// Whole seconds since boot (`/proc/uptime`, truncated); a line read
+    /// back gives them to the minute, as it shows them.
     pub uptime: u64,
     /// Logged-in users: utmp `USER_PROCESS` records with a name.
-    pub users: u32,
+    pub users: u64,
     /// The 1, 5 and 15 minute load averages.
     pub loads: [f64; 3],
 }
@@ -127,7 +128,7 @@ impl fmt::Write for Buffer {
 mod tests {
     use super::*;
 
-    fn line(uptime: u64, users: u32, loads: [f64; 3], radix: &str) -> String {
+    fn line(uptime: u64, users: u64, loads: [f64; 3], radix: &str) -> String {
         let sample = Sample {
             clock: (3, 11, 28),
             uptime,

@@ -68,11 +68,6 @@ impl Reporter {
         }
     }
 
-    /// The decimal separator in use.
-    pub fn radix(&self) -> &str {
-        &self.radix
-    }
-
     /// Appends the line for `now` (seconds since the epoch) to `out`.
     ///
     /// # Errors
@@ -82,7 +77,7 @@ impl Reporter {
         let sample = Sample {
             clock: clock::time_of_day(now).ok_or(ReportError::Clock)?,
             uptime,
-            users: utmp::count_users(),
+            users: u64::from(utmp::count_users()),
             loads: proc::loads(),
         };
         format::write_line(&sample, &self.radix, out);

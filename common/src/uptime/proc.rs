@@ -46,7 +46,7 @@ pub fn loads() -> [f64; 3] {
 
 /// The first three numbers of `text`, as `sscanf` assigns them: reading
 /// stops at the first one that is not a number, and the rest stay 0.
-pub fn parse_loads(mut text: &[u8]) -> [f64; 3] {
+fn parse_loads(mut text: &[u8]) -> [f64; 3] {
     let mut loads = [0.0; 3];
     for load in &mut loads {
         let Some((value, rest)) = leading_number(text) else {
@@ -81,7 +81,7 @@ fn read_small<'b>(path: &str, buf: &'b mut [u8]) -> io::Result<&'b [u8]> {
 }
 
 /// The number `strtod` reads at the start of `text` (after white space), and what follows it.
-pub fn leading_number(text: &[u8]) -> Option<(f64, &[u8])> {
+fn leading_number(text: &[u8]) -> Option<(f64, &[u8])> {
     let start = text.iter().position(|b| !b.is_ascii_whitespace())?;
     let text = &text[start..];
     let len = number_len(text)?;

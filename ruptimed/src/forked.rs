@@ -2,15 +2,15 @@
 //!
 //! ruptimed never starts a thread, so at every fork the process is
 //! single-threaded and the child may run ordinary code (the native child
-//! reads files, formats and sends); a debug build checks this at each fork. The child
-//! ends with `_exit`: it never returns into the server loop, and never runs
-//! the daemon's exit code (which would remove the pid file).
+//! reads files, formats and sends); a debug build checks this at each fork.
+//! The child ends with `_exit`: it never returns into the server loop, and
+//! never runs the daemon's exit code (which would remove the pid file).
 //!
 //! A child keeps the daemon's signal handlers, which only set flags in its
 //! own memory and wake the parent's loop (a spurious wake-up, nothing more),
 //! and its blocked SIGCHLD (it has no children): a native child lives for
-//! one send, and an overdue child gets SIGKILL. A
-//! child that execs resets what exec keeps (see [`Command`](crate::command::Command)).
+//! one send, and an overdue child gets SIGKILL. A child that execs resets
+//! what exec keeps (see [`Command`](crate::command::Command)).
 
 use std::io;
 

@@ -11,7 +11,8 @@
 //! - [`serve`]: the serve loop, and one module per mode; [`udp`]: replies
 //!   from the address asked; [`guard`] and [`ratelimit`]: which datagrams
 //!   get one.
-//! - [`forked`]: forking a child; [`children`]: the fork mode's children; [`throttle`]: rate-limited error lines.
+//! - [`forked`]: forking a child; [`children`]: the fork mode's children;
+//!   [`throttle`]: rate-limited error lines.
 //!
 //! [`run`] puts them together.
 
@@ -195,6 +196,7 @@ fn tell_systemd(state: NotifyState<'_>) {
         log::warn!("cannot notify systemd: {}", describe(&e));
     }
 }
+
 /// Logs the start, and in the foreground prints each address on stdout.
 fn announce(cli: &Cli, sockets: &[(SocketAddr, Mode)], source: &str) {
     let shown: Vec<String> = sockets

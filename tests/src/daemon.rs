@@ -13,6 +13,7 @@ use nix::unistd::Pid;
 
 use crate::bins::bin;
 use crate::process::{collect, spawn_piped, wait_until};
+use crate::procfs;
 
 /// How long a daemon may take to print its addresses, or to exit on SIGTERM.
 pub const STARTUP: Duration = Duration::from_secs(10);
@@ -170,14 +171,12 @@ impl Detached {
     /// Fields of `/proc/PID/stat` after the command name: state, ppid, pgrp,
     /// session, tty_nr ...; `None` once the process is gone.
     pub fn stat(&self) -> Option<Vec<String>> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).ok()?;
-        let after_name = &stat[stat.rfind(')')? + 1..];
-        Some(after_name.split_whitespace().map(str::to_owned).collect())
+        procfs::stat(self.pid.as_raw() as u32)
     }
 
     /// Whether it is still running (not gone, not a zombie).
     pub fn is_running(&self) -> bool {
-        self.stat().is_some_and(|fields| fields[0] != "Z")
+        procfs::state(self.pid.as_raw() as u32).is_some_and(|s| s != 'Z')
     }
 
     /// SIGTERM, then waits until it has exited; whether it did in time.

@@ -13,7 +13,8 @@
 //! - [`docs`]: man pages and completions (binary `ruptime-docs`).
 //! - [`daemon`]: a `ruptimed` in the foreground, killed when dropped.
 //! - [`syslog`]: a syslog socket the test owns.
-//! - [`uptime`]: the grammar of the uptime line.
+//! - [`uptime`]: the grammar of the uptime line; [`utmp`]: made-up utmp files.
+//! - [`install`]: the project's `make` targets.
 
 pub mod bench;
 pub mod bins;
@@ -21,6 +22,7 @@ pub mod container;
 pub mod daemon;
 pub mod docs;
 pub mod fake;
+pub mod install;
 pub mod namespace;
 pub mod network;
 pub mod process;
@@ -28,3 +30,4 @@ pub mod procfs;
 pub mod skip;
 pub mod syslog;
 pub mod uptime;
+pub mod utmp;

@@ -84,16 +84,6 @@ impl Lan {
         Ipv4Addr::new(10, 231, self.subnet, 1)
     }
 
-    /// The subnet's broadcast address.
-    pub fn broadcast(&self) -> Ipv4Addr {
-        Ipv4Addr::new(10, 231, self.subnet, 255)
-    }
-
-    /// The bridge's interface name.
-    pub fn bridge_name(&self) -> String {
-        self.bridge()
-    }
-
     /// `program ARGS` run in host `i`'s namespace.
     pub fn command_in(&self, i: usize, program: &str, args: &[&str]) -> Command {
         let mut command = Command::new("ip");

@@ -32,20 +32,17 @@ pub fn children(pid: u32) -> Vec<u32> {
         .unwrap_or_default()
 }
 
-/// The fields of /proc/PID/stat after the command name (state first).
-fn stat(pid: u32) -> Vec<String> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    stat.rsplit(')')
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect()
+/// The fields of /proc/PID/stat after the command name: state, ppid, pgrp,
+/// session, tty_nr ...; `None` once the process is gone.
+pub fn stat(pid: u32) -> Option<Vec<String>> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    Some(after_name.split_whitespace().map(str::to_owned).collect())
 }
 
 /// Its state letter (`R`, `S`, `Z` ...), or `None` once it is gone.
 pub fn state(pid: u32) -> Option<char> {
-    stat(pid).first().and_then(|s| s.chars().next())
+    stat(pid)?.first()?.chars().next()
 }
 
 /// Microseconds in a clock tick (`USER_HZ` is 100 on Linux).
@@ -53,7 +50,7 @@ pub const TICK_MICROS: u64 = 10_000;
 
 /// The sum of numeric /proc/PID/stat fields (counted after the state).
 fn stat_sum(pid: u32, fields: &[usize]) -> u64 {
-    let stat = stat(pid);
+    let stat = stat(pid).unwrap_or_default();
     fields
         .iter()
         .filter_map(|&i| stat.get(i)?.parse::<u64>().ok())

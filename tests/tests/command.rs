@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use ruptime_tests::bins::bin;
 use ruptime_tests::daemon::Daemon;
 use ruptime_tests::process::{ruptime, ruptimed};
+use ruptime_tests::procfs;
 use ruptime_tests::uptime;
 
 /// The flags of a daemon in `mode` on 127.0.0.1 that runs `command` (the
@@ -212,9 +213,8 @@ fn a_command_that_cannot_be_executed_ends_its_child_with_127() {
         format!("ruptimed: cannot execute {}\n", script.display())
     );
     thread::sleep(Duration::from_millis(300));
-    let children =
-        fs::read_to_string(format!("/proc/{0}/task/{0}/children", daemon.pid())).unwrap();
-    assert_eq!(children.trim(), "", "no second server process is left");
+    let children = procfs::children(daemon.pid().as_raw() as u32);
+    assert_eq!(children, [0u32; 0], "no second server process is left");
     let (status, stderr) = daemon.terminate();
     assert!(status.success());
     assert!(

@@ -15,25 +15,11 @@ use ruptime_tests::daemon::Daemon;
 use ruptime_tests::namespace::with_private_mounts;
 use ruptime_tests::process::{run_command, ruptime};
 use ruptime_tests::skip::can_run;
+use ruptime_tests::utmp::{record, users};
 use tempfile::TempDir;
 
 const UPTIME: &str = "/usr/bin/uptime";
 const LOADAVG: &str = "0.24 0.07 0.02 1/123 4567\n";
-
-/// A utmp record: `ut_type` at 0, `ut_user` (32 bytes) at 44, 384 bytes in all.
-fn record(kind: i16, user: &str) -> Vec<u8> {
-    let mut r = vec![0u8; 384];
-    r[..2].copy_from_slice(&kind.to_ne_bytes());
-    r[44..44 + user.len()].copy_from_slice(user.as_bytes());
-    r[8..13].copy_from_slice(b"pts/0");
-    r
-}
-
-fn users(n: usize) -> Vec<u8> {
-    (0..n)
-        .flat_map(|i| record(7, &format!("user{i}")))
-        .collect()
-}
 
 struct Case {
     what: String,

@@ -3,10 +3,12 @@
 //! test's subnet.
 
 use std::fs;
+use std::path::Path;
 use std::time::Duration;
 
 use ruptime_tests::bins::bin;
 use ruptime_tests::daemon::Daemon;
+use ruptime_tests::namespace::with_private_mounts;
 use ruptime_tests::network::Lan;
 use ruptime_tests::process::{Finished, run_command};
 use ruptime_tests::skip::can_run;
@@ -19,25 +21,14 @@ fn discover(lan: &Lan, hosts: &str, args: &[&str]) -> Finished {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("hosts");
     fs::write(&file, hosts).unwrap();
-    let setup = format!("mount --bind {} /etc/hosts; exec \"$@\"", file.display());
+    let setup = format!("mount --bind {} /etc/hosts", file.display());
     let ruptime = bin("ruptime");
-    let mut all = vec![
-        "unshare",
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        &setup,
-        "sh",
-    ];
-    all.push(ruptime.to_str().unwrap());
+    let netns = lan.netns(CLIENT);
+    let mut all = vec!["netns", "exec", &netns, ruptime.to_str().unwrap()];
     all.extend_from_slice(&["--discover", "-p", "4000", "-w", "1"]);
     all.extend_from_slice(args);
-    run_command(
-        lan.command_in(CLIENT, all[0], &all[1..]),
-        Duration::from_secs(60),
-    )
+    let command = with_private_mounts(&setup, Path::new("ip"), &all);
+    run_command(command, Duration::from_secs(60))
 }
 
 #[test]

@@ -3,16 +3,13 @@
 //! bridge, with the binaries and units installed by `make install`; asked
 //! from the root namespace in every way the units offer.
 
-use std::path::Path;
-use std::process::Command;
-use std::time::Duration;
-
-use ruptime_tests::bins::bin;
 use ruptime_tests::container::Container;
+use ruptime_tests::install::make;
 use ruptime_tests::network::Lan;
-use ruptime_tests::process::{Finished, run_command, ruptime};
+use ruptime_tests::process::{Finished, ruptime};
 use ruptime_tests::skip::can_run;
 use ruptime_tests::uptime;
+use ruptime_tests::utmp::users;
 
 const HOSTS: usize = 2;
 const PORT: &str = "4000";
@@ -23,30 +20,8 @@ fn installed_tree() -> tempfile::TempDir {
         .prefix("ruptime-install")
         .tempdir_in("/var/tmp")
         .unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let binaries = bin("ruptimed").parent().unwrap().to_path_buf();
-    let mut make = Command::new("make");
-    make.arg("-C")
-        .arg(&root)
-        .arg("install")
-        .arg(format!("DESTDIR={}", tree.path().display()));
-    make.arg(format!("BINARIES={}", binaries.display()));
-    let out = run_command(make, Duration::from_secs(120));
-    assert!(out.status.success(), "make install: {out:?}");
+    make("install", tree.path(), &[]);
     tree
-}
-
-/// A utmp file's worth of `n` logged-in users (384-byte records).
-fn users(n: usize) -> Vec<u8> {
-    (0..n)
-        .flat_map(|i| {
-            let mut r = vec![0u8; 384];
-            r[..2].copy_from_slice(&7i16.to_ne_bytes());
-            r[8..13].copy_from_slice(b"pts/0");
-            r[44..49].copy_from_slice(format!("user{i}").as_bytes());
-            r
-        })
-        .collect()
 }
 
 fn ok(host: &Container, args: &[&str]) -> Finished {

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use ruptime_tests::bins::bin;
-use ruptime_tests::process::{Finished, run, run_command};
+use ruptime_tests::install::make;
+use ruptime_tests::process::{run, run_command};
 use ruptime_tests::skip::have_tools;
 use tempfile::TempDir;
 
@@ -18,20 +18,6 @@ const UNITS: [&str; 4] = [
     "ruptimed-inetd.socket",
     "ruptimed-inetd@.service",
 ];
-
-fn make(target: &str, destdir: &Path, vars: &[&str]) -> Finished {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let binaries = bin("ruptimed").parent().unwrap().to_path_buf();
-    let mut command = Command::new("make");
-    command.arg("-s").arg("-C").arg(root).arg(target);
-    command
-        .arg(format!("DESTDIR={}", destdir.display()))
-        .arg(format!("BINARIES={}", binaries.display()));
-    command.args(vars);
-    let out = run_command(command, Duration::from_secs(120));
-    assert!(out.status.success(), "make {target}: {out:?}");
-    out
-}
 
 /// Every file below `dir`, relative to it, sorted.
 fn files(dir: &Path) -> Vec<PathBuf> {

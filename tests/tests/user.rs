@@ -44,8 +44,9 @@ fn the_daemon_serves_as_the_user_after_binding() {
         return;
     }
     let dir = TempDir::new().unwrap();
+    let accounts = fake_accounts(dir.path());
     for mode in ["stream", "fork"] {
-        let command = with_private_mounts(&fake_accounts(dir.path()), &bin("ruptimed"), &[]);
+        let command = with_private_mounts(&accounts, &bin("ruptimed"), &[]);
         let daemon = Daemon::start_command(
             command,
             &[

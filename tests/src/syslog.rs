@@ -30,9 +30,9 @@ impl SyslogReceiver {
         self.dir.path().join("log.sock")
     }
 
-    /// The lines received until one contains `wanted` (included), or all
-    /// received until `timeout` passed.
-    pub fn lines_until(&self, wanted: &str, timeout: Duration) -> Vec<String> {
+    /// The first line received that contains `wanted`; panics, showing the
+    /// lines that came instead, when none does within `timeout`.
+    pub fn line_with(&self, wanted: &str, timeout: Duration) -> String {
         let deadline = Instant::now() + timeout;
         let mut lines = Vec::new();
         let mut buf = vec![0u8; 8192];
@@ -47,13 +47,12 @@ impl SyslogReceiver {
                 break;
             };
             let line = String::from_utf8_lossy(&buf[..n]).into_owned();
-            let done = line.contains(wanted);
-            lines.push(line);
-            if done {
-                break;
+            if line.contains(wanted) {
+                return line;
             }
+            lines.push(line);
         }
-        lines
+        panic!("no syslog line with {wanted:?} within {timeout:?}; came: {lines:?}");
     }
 }
 

@@ -52,8 +52,7 @@ fn it_detaches_logs_to_syslog_and_stops_on_sigterm() {
     assert_eq!(tty, "0", "the daemon has no controlling terminal");
 
     // Its start reaches syslog: facility daemon, severity info, ident and pid.
-    let lines = syslog.lines_until("serving 127.0.0.1:", LOG_WAIT);
-    let start = lines.last().expect("a start line");
+    let start = syslog.line_with("serving 127.0.0.1:", LOG_WAIT);
     assert!(
         start.starts_with("<30>"),
         "daemon.info is priority 30: {start}"
@@ -83,12 +82,10 @@ fn it_detaches_logs_to_syslog_and_stops_on_sigterm() {
 
     assert!(daemon.terminate(), "the daemon exits on SIGTERM");
     assert!(!pid_file.exists(), "the pid file is removed");
-    let lines = syslog.lines_until("exiting", LOG_WAIT);
+    let exiting = syslog.line_with("exiting", LOG_WAIT);
     assert!(
-        lines
-            .iter()
-            .any(|l| l.contains(&format!("ruptimed[{}]: exiting", daemon.pid))),
-        "{lines:?}"
+        exiting.contains(&format!("ruptimed[{}]: exiting", daemon.pid)),
+        "{exiting}"
     );
 }
 

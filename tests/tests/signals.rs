@@ -35,21 +35,13 @@ fn sighup_reopens_the_syslog_connection() {
         "--syslog-socket",
         syslog.path().to_str().unwrap(),
     ]);
-    let started = syslog.lines_until("serving 127.0.0.1:", Duration::from_secs(10));
+    let started = syslog.line_with("serving 127.0.0.1:", Duration::from_secs(10));
     assert!(
-        started
-            .last()
-            .is_some_and(|l| l.contains(" (stream) with the native report")),
-        "{started:?}"
+        started.contains(" (stream) with the native report"),
+        "{started}"
     );
     daemon.signal(Signal::SIGHUP);
-    let reopened = syslog.lines_until("log reopened on SIGHUP", Duration::from_secs(10));
-    assert!(
-        reopened
-            .last()
-            .is_some_and(|l| l.contains("log reopened on SIGHUP")),
-        "{reopened:?}"
-    );
+    syslog.line_with("log reopened on SIGHUP", Duration::from_secs(10));
     let out = ruptime(&["-p", &daemon.port().to_string(), "127.0.0.1"]);
     uptime::assert_line(&out.stdout);
 }

@@ -44,11 +44,14 @@ demo: build
 	  kill $$pid; wait $$pid; rm -f .demo.out; [ $$rc = 0 ] || exit $$rc; \
 	done
 
-# What the tests use beyond the toolchain, installed only when missing (as
-# root): uptime (the differential tests), ip and unshare (namespaces), time
-# zones, and a decimal-comma locale.
+# What the tests and lint use beyond cargo, installed only when missing:
+# rustfmt and clippy (rustup); as root, uptime (the differential tests), ip
+# and unshare (namespaces), time zones, and a decimal-comma locale.
 DEBIAN_PACKAGES := procps iproute2 util-linux tzdata locales systemd systemd-container
 deps:
+	@for tool in rustfmt clippy; do \
+	  cargo $${tool#rust} --version >/dev/null 2>&1 || rustup component add $$tool; \
+	done
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ "$$(id -u)" != 0 ]; then \
 	  [ -z "$$missing" ] || echo "make deps: missing $$missing; run as root to install them"; \

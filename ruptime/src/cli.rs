@@ -56,7 +56,7 @@ pub struct Cli {
     #[arg(short = 'u')]
     pub by_users: bool,
 
-    /// Reverse the order (hosts without an uptime still go last)
+    /// Reverse the order (after a sort, hosts without an uptime still go last)
     #[arg(short = 'r')]
     pub reverse: bool,
 

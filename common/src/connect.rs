@@ -8,7 +8,6 @@
 //! refused first address does not hold up the next one.
 
 use std::io;
-use std::iter;
 use std::net::{SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -32,18 +31,117 @@ impl Backoff {
     };
 
     /// The delays in order: `first`, `2 * first`, ... up to `last`.
-    pub fn delays(&self) -> impl Iterator<Item = Duration> + use<> {
-        let last = self.last;
-        iter::successors(Some(self.first).filter(|d| *d <= last), move |d| {
-            Some(*d * 2).filter(|next| *next <= last)
+    pub fn delays(&self) -> Delays {
+        Delays {
+            next: Some(self.first).filter(|d| *d <= self.last),
+            last: self.last,
+        }
+    }
+}
+
+/// The delays of a [`Backoff`], in order.
+#[derive(Clone, Debug)]
+pub struct Delays {
+    next: Option<Duration>,
+    last: Duration,
+}
+
+impl Iterator for Delays {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        let delay = self.next?;
+        self.next = delay.checked_mul(2).filter(|d| *d <= self.last);
+        Some(delay)
+    }
+}
+
+/// The connection attempts of one host, as a schedule: which address to try
+/// next and how long to wait between rounds. [`connect_retry`] drives it with
+/// blocking calls; an event loop drives it with non-blocking connects and
+/// timers. Time comes in as an argument.
+#[derive(Debug)]
+pub struct Retry {
+    addrs: Vec<SocketAddr>,
+    next: usize,
+    delays: Delays,
+    deadline: Instant,
+    last_error: Option<io::Error>,
+}
+
+/// What to do next for a host, as [`Retry::next`] says.
+#[derive(Debug)]
+pub enum Attempt {
+    /// Try this address now, waiting for it at most until the deadline.
+    Connect(SocketAddr),
+    /// Wait until this instant, then ask again.
+    Sleep(Instant),
+    /// Stop: the error of the last attempt (`TimedOut` when there was none).
+    GiveUp(io::Error),
+}
+
+impl Retry {
+    /// The schedule for `addrs`, tried in order, each round after a delay of
+    /// `backoff`, all ending by `deadline`.
+    ///
+    /// # Errors
+    /// `InvalidInput` when `addrs` is empty.
+    pub fn new(addrs: Vec<SocketAddr>, deadline: Instant, backoff: &Backoff) -> io::Result<Retry> {
+        if addrs.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "no address to connect to",
+            ));
+        }
+        Ok(Retry {
+            addrs,
+            next: 0,
+            delays: backoff.delays(),
+            deadline,
+            last_error: None,
         })
+    }
+
+    /// What to do at `now`: the next address of this round, a wait before the
+    /// next round, or to give up (the deadline has come, or the schedule ended).
+    pub fn next(&mut self, now: Instant) -> Attempt {
+        if now >= self.deadline {
+            return Attempt::GiveUp(self.take_error());
+        }
+        if let Some(addr) = self.addrs.get(self.next) {
+            self.next += 1;
+            return Attempt::Connect(*addr);
+        }
+        match self.delays.next() {
+            Some(delay) if now + delay < self.deadline => {
+                self.next = 0;
+                Attempt::Sleep(now + delay)
+            }
+            _ => Attempt::GiveUp(self.take_error()),
+        }
+    }
+
+    /// The attempt [`next`](Retry::next) asked for failed with `error`.
+    pub fn failed(&mut self, error: io::Error) {
+        self.last_error = Some(error);
+    }
+
+    /// When every attempt must end.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    fn take_error(&mut self) -> io::Error {
+        self.last_error
+            .take()
+            .unwrap_or_else(|| io::Error::from(io::ErrorKind::TimedOut))
     }
 }
 
 /// Connects to the first of `addrs` that accepts, retrying with `backoff`.
 ///
 /// A round tries each address in order; after a failed round it waits the next
-/// delay, unless that wait would end at or past `deadline`.
+/// delay, unless that wait would end at or past `deadline` (see [`Retry`]).
 ///
 /// # Errors
 /// The error of the last attempt when no address accepted by the deadline or
@@ -54,28 +152,16 @@ pub fn connect_retry(
     deadline: Instant,
     backoff: &Backoff,
 ) -> io::Result<TcpStream> {
-    if addrs.is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "no address to connect to",
-        ));
-    }
-    let mut delays = backoff.delays();
-    let mut last_error = io::Error::from(io::ErrorKind::TimedOut);
+    let mut retry = Retry::new(addrs.to_vec(), deadline, backoff)?;
     loop {
-        for addr in addrs {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            if remaining.is_zero() {
-                return Err(last_error);
-            }
-            match connect_once(addr, remaining) {
+        let now = Instant::now();
+        match retry.next(now) {
+            Attempt::Connect(addr) => match connect_once(&addr, deadline - now) {
                 Ok(stream) => return Ok(stream),
-                Err(e) => last_error = e,
-            }
-        }
-        match delays.next() {
-            Some(delay) if Instant::now() + delay < deadline => thread::sleep(delay),
-            _ => return Err(last_error),
+                Err(e) => retry.failed(e),
+            },
+            Attempt::Sleep(until) => thread::sleep(until - now),
+            Attempt::GiveUp(e) => return Err(e),
         }
     }
 }
@@ -112,6 +198,61 @@ mod tests {
             shrunk.delays().collect::<Vec<_>>(),
             [ms(1), ms(2), ms(4), ms(8)]
         );
+    }
+
+    fn refused() -> io::Error {
+        io::Error::from(io::ErrorKind::ConnectionRefused)
+    }
+
+    #[test]
+    fn retry_rounds_follow_the_schedule_on_an_injected_clock() {
+        let (a, b): (SocketAddr, SocketAddr) =
+            ("127.0.0.1:1".parse().unwrap(), "[::1]:2".parse().unwrap());
+        let t0 = Instant::now();
+        let backoff = Backoff {
+            first: ms(100),
+            last: ms(400),
+        };
+        let mut retry = Retry::new(vec![a, b], t0 + ms(1000), &backoff).unwrap();
+        let mut seen = Vec::new();
+        let mut now = t0;
+        loop {
+            match retry.next(now) {
+                Attempt::Connect(addr) => {
+                    seen.push(format!("{addr}"));
+                    retry.failed(refused());
+                }
+                Attempt::Sleep(until) => {
+                    seen.push(format!("sleep {}", (until - t0).as_millis()));
+                    now = until;
+                }
+                Attempt::GiveUp(e) => {
+                    assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused);
+                    break;
+                }
+            }
+        }
+        let round = "127.0.0.1:1 [::1]:2";
+        assert_eq!(
+            seen.join(" "),
+            format!("{round} sleep 100 {round} sleep 300 {round} sleep 700 {round}")
+        );
+    }
+
+    #[test]
+    fn retry_gives_up_at_the_deadline_and_never_sleeps_past_it() {
+        let a: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let t0 = Instant::now();
+        let mut retry = Retry::new(vec![a], t0 + ms(150), &Backoff::MAXSLEEP).unwrap();
+        assert!(matches!(retry.next(t0), Attempt::Connect(_)));
+        retry.failed(refused());
+        // The first delay (1 s) would end past the deadline.
+        assert!(
+            matches!(retry.next(t0), Attempt::GiveUp(e) if e.kind() == io::ErrorKind::ConnectionRefused)
+        );
+        let mut late = Retry::new(vec![a], t0, &Backoff::MAXSLEEP).unwrap();
+        assert!(matches!(late.next(t0), Attempt::GiveUp(e) if e.kind() == io::ErrorKind::TimedOut));
+        assert!(Retry::new(Vec::new(), t0, &Backoff::MAXSLEEP).is_err());
     }
 
     /// A port on loopback with nobody listening (bound, then closed).

@@ -12,8 +12,9 @@ use ruptime_common::mode::Mode;
 /// One HOST: its reply is printed exactly as received, and a failure as one
 /// line on stderr. Several hosts (from the arguments, then from each -f
 /// FILE): a table, one line per host, in the order given unless -l, -t or -u
-/// sorts it. All hosts are asked at once, so a run takes about one timeout
-/// however many hosts are down.
+/// sorts it. All hosts are asked at once, each given the whole timeout from
+/// when its own query begins, so a run takes about one timeout however many
+/// hosts are down.
 #[derive(Debug, Parser)]
 #[command(name = "ruptime", version, after_long_help = ruptime_common::manual::plain(MANUAL))]
 #[command(group(ArgGroup::new("order").args(["by_load", "by_uptime", "by_users"])))]
@@ -30,6 +31,12 @@ pub struct Cli {
     /// Give up on a host after this many seconds (fractions allowed)
     #[arg(short = 'w', long, value_name = "SECS", default_value = "5", value_parser = parse_seconds)]
     pub timeout: Duration,
+
+    /// Begin at most N new hosts a second (0: no limit), so that a burst does
+    /// not overflow the listen backlog of a daemon serving many of them
+    #[arg(long, value_name = "N", default_value_t = crate::query::DEFAULT_PACE,
+          value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub pace: u32,
 
     /// Use IPv4 addresses only
     #[arg(short = '4', conflicts_with = "ipv6")]

@@ -2,7 +2,8 @@
 //!
 //! - [`cli`]: the command line; [`hosts`]: the hosts from arguments and files.
 //! - [`target`]: a host as named, and its addresses.
-//! - [`query`]: asking, one module per mode, and discovery.
+//! - [`query`]: asking: each mode's state machine, the loop that asks many
+//!   hosts at once, fork mode, and discovery; [`progress`]: its live line.
 //! - [`reply`]: reading a reply; [`row`]: one host's result, and sorting.
 //! - [`output`]: printing, as the original, a [`table`] or [`json`];
 //!   [`escape`]: remote bytes made safe for a terminal.
@@ -16,12 +17,14 @@ pub mod hosts;
 pub mod json;
 pub mod names;
 pub mod output;
+pub mod progress;
 pub mod query;
 pub mod reply;
 pub mod row;
 pub mod table;
 pub mod target;
 
+use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -32,6 +35,7 @@ use ruptime_common::resolve::{self, Proto};
 
 use cli::Cli;
 use output::Presentation;
+use progress::Progress;
 use query::Options;
 use row::{Order, Row};
 use target::{Family, Target};
@@ -64,7 +68,8 @@ pub fn run(cli: &Cli) -> ExitCode {
         },
         None => resolve::default_port(proto),
     };
-    let options = Options::new(family, cli.timeout);
+    let mut options = Options::new(family, cli.timeout);
+    options.pace = cli.pace;
     let mut rows = if cli.discover {
         match discover(cli, port, &options) {
             Ok(rows) => rows,
@@ -77,7 +82,10 @@ pub fn run(cli: &Cli) -> ExitCode {
             Err(e) => return fail(USAGE, &e),
         };
         let targets: Vec<Target> = hosts.iter().map(|h| Target::new(h, port, proto)).collect();
-        let outcomes = query::ask_all(cli.mode, &targets, &options);
+        let shown = !cli.json && io::stderr().is_terminal();
+        let mut progress = Progress::new(shown, targets.len());
+        let outcomes = query::ask_all(cli.mode, &targets, &options, &mut progress);
+        progress.clear();
         targets
             .into_iter()
             .zip(outcomes)

@@ -111,7 +111,7 @@ fn a_server_that_accepts_and_never_writes_is_given_up_at_the_deadline() {
     });
     for mode in ["stream", "fork"] {
         let run = ask(mode, &server.host());
-        assert_failed(&run, &server.host(), "no reply within 2 s");
+        assert_failed(&run, &server.host(), "connected, but no reply within 2 s");
     }
 }
 

@@ -1,12 +1,13 @@
 //! The datagram client (APUE figure 16.18): a 1-byte request, one datagram back.
 //!
-//! The reply is awaited under a SIGALRM deadline, as in the original, with
-//! three fixes: the request is sent again a few times within the deadline
-//! (UDP drops), each of the host's addresses gets its own connected socket, so
-//! only a reply from an address asked is accepted and an ICMP "port
+//! [`Datagram`] is one host's query as a state machine, with three fixes to
+//! the original: the request is sent again a few times within the deadline
+//! (UDP drops); each of the host's addresses gets its own connected socket,
+//! so only a reply from an address asked is accepted and an ICMP "port
 //! unreachable" ends the wait with "connection refused" at once (the
-//! original's unconnected socket never sees it and waits 20 s), and the wait
-//! ends by the run's deadline.
+//! original's unconnected socket never sees it and waits 20 s); and the wait
+//! ends by the host's deadline. The loop drives it with non-blocking sockets;
+//! [`ask`] asks one host as the original does, waiting under SIGALRM.
 
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
@@ -30,53 +31,113 @@ pub(super) fn first_resend(timeout: Duration) -> Duration {
     FIRST_RESEND.min(timeout / 4)
 }
 
-/// Asks `target` over UDP.
-pub(super) fn ask(target: &Target, options: &Options) -> Outcome {
-    let addrs = target.addresses(options.family)?;
-    let mut sockets = Vec::with_capacity(addrs.len());
-    let mut refused = None;
-    for addr in &addrs {
-        match connected(addr) {
-            Ok(socket) => sockets.push(socket),
-            Err(e) => refused = Some(e),
+/// What the loop is to do next for a host.
+#[derive(Debug)]
+pub(super) enum Step {
+    /// Send [`REQUEST`] on every open socket, then wait until this instant.
+    Send(Instant),
+    /// Wait for a reply, or until this instant.
+    Wait(Instant),
+    /// The query is over.
+    Done(Outcome),
+}
+
+/// One host's query over UDP: a socket per address, numbered as the addresses.
+#[derive(Debug)]
+pub(super) struct Datagram {
+    addrs: Vec<SocketAddr>,
+    open: Vec<bool>,
+    refused: Option<io::Error>,
+    resend_at: Instant,
+    gap: Duration,
+    deadline: Instant,
+    timeout: Duration,
+}
+
+impl Datagram {
+    /// The query of a host at `addrs`, ending by `deadline`, first sending at `now`.
+    pub(super) fn new(
+        addrs: Vec<SocketAddr>,
+        deadline: Instant,
+        now: Instant,
+        options: &Options,
+    ) -> Datagram {
+        Datagram {
+            open: vec![true; addrs.len()],
+            addrs,
+            refused: None,
+            resend_at: now,
+            gap: first_resend(options.timeout).max(Duration::from_millis(1)),
+            deadline,
+            timeout: options.timeout,
         }
     }
-    // One byte more than allowed, so that a longer datagram shows.
-    let mut reply = vec![0u8; MAX_DATAGRAM + 1];
-    let mut gap = first_resend(options.timeout);
-    let mut resend_at = Instant::now();
-    loop {
-        if Instant::now() >= resend_at {
-            sockets.retain(|s| keep(s.send(&REQUEST), &mut refused));
-            resend_at = Instant::now() + gap;
-            gap *= 2;
+
+    /// The addresses to open a socket to, in order.
+    pub(super) fn addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// Whether socket `i` is still in use.
+    pub(super) fn is_open(&self, i: usize) -> bool {
+        self.open.get(i).copied().unwrap_or(false)
+    }
+
+    /// Socket `i` could not be opened, or was refused: it is closed.
+    pub(super) fn closed(&mut self, i: usize, error: io::Error) {
+        if let Some(open) = self.open.get_mut(i) {
+            *open = false;
         }
-        if sockets.is_empty() {
-            let error =
-                refused.unwrap_or_else(|| io::Error::from(io::ErrorKind::ConnectionRefused));
-            return Err(QueryError::Connect(error));
+        self.refused = Some(error);
+    }
+
+    /// What to do at `now`: send (at first, then on the resend schedule),
+    /// wait, or end (no socket left, or the deadline).
+    pub(super) fn due(&mut self, now: Instant) -> Step {
+        if !self.open.contains(&true) {
+            let error = self
+                .refused
+                .take()
+                .unwrap_or_else(|| io::Error::from(io::ErrorKind::ConnectionRefused));
+            return Step::Done(Err(QueryError::Connect(error)));
         }
-        if Instant::now() >= options.deadline {
-            return Err(QueryError::NoReply(options.timeout));
+        if now >= self.deadline {
+            return Step::Done(Err(QueryError::NoReply(self.timeout)));
         }
-        let readable = match wait_readable(&sockets, resend_at.min(options.deadline)) {
-            Ok(readable) => readable,
-            Err(e) if e.kind() == io::ErrorKind::TimedOut => continue,
-            Err(e) => return Err(QueryError::Receive(e)),
-        };
-        for i in readable.into_iter().rev() {
-            match sockets[i].recv(&mut reply) {
-                Ok(n) if n > MAX_DATAGRAM => return Err(QueryError::TooLong(MAX_DATAGRAM)),
-                Ok(n) => {
-                    reply.truncate(n);
-                    let from = sockets[i].peer_addr().map_err(QueryError::Receive)?;
-                    return Ok(Answer { reply, from });
+        if now >= self.resend_at {
+            self.resend_at = now + self.gap;
+            self.gap = self.gap.saturating_mul(2);
+            return Step::Send(self.resend_at.min(self.deadline));
+        }
+        Step::Wait(self.resend_at.min(self.deadline))
+    }
+
+    /// The result of sending on socket `i`: a refusal closes it.
+    pub(super) fn sent(&mut self, i: usize, result: io::Result<usize>) {
+        if let Err(e) = result
+            && e.kind() == io::ErrorKind::ConnectionRefused
+        {
+            self.closed(i, e);
+        }
+    }
+
+    /// What a receive on socket `i` gave (`Ok` with the datagram): the
+    /// outcome when it is the answer; a refusal closes the socket, and a
+    /// spurious wake-up changes nothing. [`due`](Datagram::due) says what next.
+    pub(super) fn received(&mut self, i: usize, result: io::Result<&[u8]>) -> Option<Outcome> {
+        match result {
+            Ok(bytes) if bytes.len() > MAX_DATAGRAM => Some(Err(QueryError::TooLong(MAX_DATAGRAM))),
+            Ok(bytes) => self.addrs.get(i).map(|from| {
+                Ok(Answer {
+                    reply: bytes.to_vec(),
+                    from: *from,
+                })
+            }),
+            Err(e) => {
+                if e.kind() == io::ErrorKind::ConnectionRefused {
+                    self.closed(i, e);
                 }
-                Err(e) => {
-                    if !keep::<()>(Err(e), &mut refused) {
-                        sockets.remove(i);
-                    }
-                }
+                None
             }
         }
     }
@@ -94,23 +155,74 @@ fn connected(addr: &SocketAddr) -> io::Result<UdpSocket> {
     Ok(socket)
 }
 
-/// Whether a socket stays in use after `result`: a refusal (ICMP port
-/// unreachable) drops it and is remembered; other outcomes keep it.
-fn keep<T>(result: io::Result<T>, refused: &mut Option<io::Error>) -> bool {
-    match result {
-        Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
-            *refused = Some(e);
-            false
+/// Asks `target` over UDP from this thread, waiting in `poll` under SIGALRM.
+pub(super) fn ask(target: &Target, options: &Options) -> Outcome {
+    let addrs = target.addresses(options.family)?;
+    let now = Instant::now();
+    let mut query = Datagram::new(addrs, now + options.timeout, now, options);
+    let mut sockets: Vec<Option<UdpSocket>> = Vec::new();
+    for (i, addr) in query.addrs().to_vec().iter().enumerate() {
+        match connected(addr) {
+            Ok(socket) => sockets.push(Some(socket)),
+            Err(e) => {
+                query.closed(i, e);
+                sockets.push(None);
+            }
         }
-        _ => true,
+    }
+    // One byte more than allowed, so that a longer datagram shows.
+    let mut buf = vec![0u8; MAX_DATAGRAM + 1];
+    let mut step = query.due(Instant::now());
+    loop {
+        let until = match step {
+            Step::Done(outcome) => return outcome,
+            Step::Send(until) => {
+                for (i, socket) in sockets.iter().enumerate() {
+                    if let Some(socket) = socket {
+                        query.sent(i, socket.send(&REQUEST));
+                    }
+                }
+                until
+            }
+            Step::Wait(until) => until,
+        };
+        close_unused(&query, &mut sockets);
+        let open: Vec<(usize, &UdpSocket)> = sockets
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.as_ref().map(|s| (i, s)))
+            .collect();
+        let ready = match wait_readable(open.iter().map(|(_, s)| *s), until) {
+            Ok(ready) => ready,
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => Vec::new(),
+            Err(e) => return Err(QueryError::Receive(e)),
+        };
+        for r in ready {
+            let (i, socket) = open[r];
+            if let Some(outcome) = query.received(i, socket.recv(&mut buf).map(|n| &buf[..n])) {
+                return outcome;
+            }
+        }
+        step = query.due(Instant::now());
+    }
+}
+
+/// Drops the sockets the query no longer uses.
+fn close_unused(query: &Datagram, sockets: &mut [Option<UdpSocket>]) {
+    for (i, socket) in sockets.iter_mut().enumerate() {
+        if !query.is_open(i) {
+            *socket = None;
+        }
     }
 }
 
 /// Waits in `poll`, under a SIGALRM at `until`, for sockets to become
 /// readable; their indexes.
-pub(super) fn wait_readable(sockets: &[UdpSocket], until: Instant) -> io::Result<Vec<usize>> {
+pub(super) fn wait_readable<'a>(
+    sockets: impl Iterator<Item = &'a UdpSocket>,
+    until: Instant,
+) -> io::Result<Vec<usize>> {
     let mut fds: Vec<PollFd<'_>> = sockets
-        .iter()
         .map(|s| PollFd::new(s.as_fd(), PollFlags::POLLIN))
         .collect();
     with_deadline(until, || Ok(poll(&mut fds, PollTimeout::NONE)?))?;
@@ -120,4 +232,79 @@ pub(super) fn wait_readable(sockets: &[UdpSocket], until: Instant) -> io::Result
         .filter(|(_, fd)| fd.revents().is_some_and(|r| !r.is_empty()))
         .map(|(i, _)| i)
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::Family;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn query(addrs: &[&str], t0: Instant) -> Datagram {
+        let options = Options::new(Family::Any, Duration::from_secs(2));
+        let addrs = addrs.iter().map(|a| a.parse().unwrap()).collect();
+        Datagram::new(addrs, t0 + Duration::from_secs(2), t0, &options)
+    }
+
+    #[test]
+    fn resends_on_a_doubling_schedule_then_gives_up_at_the_deadline() {
+        let t0 = Instant::now();
+        let mut q = query(&["10.0.0.1:4000"], t0);
+        let mut sends = Vec::new();
+        let mut now = t0;
+        loop {
+            match q.due(now) {
+                Step::Send(until) => {
+                    sends.push((now - t0).as_millis());
+                    now = until;
+                }
+                Step::Wait(until) => now = until,
+                Step::Done(Err(e)) => {
+                    assert_eq!(e.to_string(), "no reply within 2 s");
+                    break;
+                }
+                Step::Done(Ok(_)) => panic!("no reply was given"),
+            }
+        }
+        assert_eq!(sends, [0, 500, 1500]);
+        assert_eq!(now - t0, ms(2000));
+    }
+
+    #[test]
+    fn the_reply_names_the_address_asked_and_refusals_close_sockets() {
+        let t0 = Instant::now();
+        let mut q = query(&["10.0.0.1:4000", "[::1]:4000"], t0);
+        assert!(matches!(q.due(t0), Step::Send(_)));
+        let refused = io::Error::from_raw_os_error(libc::ECONNREFUSED);
+        q.sent(0, Err(refused));
+        assert!(!q.is_open(0) && q.is_open(1));
+        match q.received(1, Ok(b"up\n")) {
+            Some(Ok(answer)) => {
+                assert_eq!(answer.from, "[::1]:4000".parse().unwrap());
+                assert_eq!(answer.reply, b"up\n");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_address_refused_ends_the_query_at_once() {
+        let t0 = Instant::now();
+        let mut q = query(&["10.0.0.1:4000"], t0);
+        let refused = io::Error::from_raw_os_error(libc::ECONNREFUSED);
+        assert!(q.received(0, Err(refused)).is_none());
+        match q.due(t0) {
+            Step::Done(Err(e)) => assert_eq!(e.to_string(), "can't connect: Connection refused"),
+            other => panic!("{other:?}"),
+        }
+        let long = vec![b'x'; MAX_DATAGRAM + 1];
+        let mut q = query(&["10.0.0.1:4000"], t0);
+        assert!(matches!(
+            q.received(0, Ok(&long)),
+            Some(Err(QueryError::TooLong(_)))
+        ));
+    }
 }

@@ -97,9 +97,10 @@ pub fn discover(destinations: &[SocketAddr], options: &Options) -> Result<Vec<An
     let mut buf = vec![0u8; MAX_DATAGRAM];
     let mut gap = first_resend(options.timeout);
     let mut resend_at = Instant::now();
+    let deadline = resend_at + options.timeout;
     loop {
         let now = Instant::now();
-        if now >= options.deadline {
+        if now >= deadline {
             break;
         }
         if now >= resend_at {
@@ -124,7 +125,7 @@ pub fn discover(destinations: &[SocketAddr], options: &Options) -> Result<Vec<An
             resend_at = now + gap;
             gap *= 2;
         }
-        let ready = match wait_readable(&sockets, resend_at.min(options.deadline)) {
+        let ready = match wait_readable(sockets.iter(), resend_at.min(deadline)) {
             Ok(ready) => ready,
             Err(e) if e.kind() == io::ErrorKind::TimedOut => continue,
             Err(e) => return Err(QueryError::Receive(e)),

@@ -1,15 +1,25 @@
-//! Asking hosts: one module per mode, each the port of one original client.
+//! Asking hosts.
 //!
-//! Every host of a run is asked at once, so a run takes about one timeout
-//! however many hosts are dead: `stream` and `dgram` ask from worker threads
-//! ([`threads`]), `fork` from one child process per host ([`fork`]). Every
-//! wait ends by the run's deadline. [`discover`] asks whole networks.
+//! - [`stream`], [`dgram`]: each mode's protocol for one host, a state machine
+//!   fed bytes and the time that says what to send and when to wake (the
+//!   ports of the original clients), and the blocking query of one host under
+//!   a SIGALRM deadline, as the originals ask.
+//! - [`fleet`]: the event loop that asks many hosts at once: it owns the
+//!   sockets, the timers and each host's deadline, keeps a window of
+//!   descriptors and paces new connections ([`pace`]); names are looked up
+//!   by [`resolver`].
+//! - [`fork`]: fork mode: child processes, each running the loop on its share.
+//! - [`discover`]: whole networks.
+//!
+//! Every host gets the whole timeout, counted from when its own query begins.
 
 mod dgram;
 pub mod discover;
+mod fleet;
 mod fork;
+mod pace;
+mod resolver;
 mod stream;
-mod threads;
 
 use std::fmt;
 use std::io;
@@ -20,7 +30,7 @@ use ruptime_common::connect::Backoff;
 use ruptime_common::duration::show_seconds;
 use ruptime_common::mode::Mode;
 use ruptime_common::oserror::describe;
-use ruptime_common::resolve::ResolveError;
+use ruptime_common::resolve::{Proto, ResolveError};
 
 use crate::target::{Family, Target};
 
@@ -31,27 +41,33 @@ pub const MAX_REPLY: usize = 64 * 1024;
 /// 1 KiB; a longer datagram is refused.
 pub const MAX_DATAGRAM: usize = 4 * 1024;
 
+/// How many new hosts a run asks per second by default: about what one
+/// `ruptimed` accepts on loopback, so that a fleet behind one address (or one
+/// daemon serving many) does not overflow its listen backlog; BENCHMARKS.md
+/// shows that this pace costs a fleet nothing.
+pub const DEFAULT_PACE: u32 = 20_000;
+
 /// What every query of a run shares.
 #[derive(Clone, Debug)]
 pub struct Options {
     /// Which address families to use.
     pub family: Family,
-    /// When every wait of the run ends.
-    pub deadline: Instant,
-    /// The timeout the deadline came from, for messages.
+    /// How long each host is given, from when its query begins.
     pub timeout: Duration,
     /// The delays between connection attempts.
     pub backoff: Backoff,
+    /// New hosts asked per second at most; 0 for no limit.
+    pub pace: u32,
 }
 
 impl Options {
-    /// Options for a run starting now and lasting at most `timeout`.
+    /// Options giving each host `timeout`.
     pub fn new(family: Family, timeout: Duration) -> Options {
         Options {
             family,
-            deadline: Instant::now() + timeout,
             timeout,
             backoff: Backoff::MAXSLEEP,
+            pace: DEFAULT_PACE,
         }
     }
 }
@@ -61,11 +77,16 @@ impl Options {
 pub enum QueryError {
     /// The spec, the port or the name could not be resolved.
     Resolve(ResolveError),
-    /// No address accepted the connection, or every one refused the datagram.
+    /// The connection was refused or the host is unreachable, or every
+    /// address refused the datagram.
     Connect(io::Error),
+    /// Nothing answered the connection attempt by the deadline.
+    Unanswered(Duration),
+    /// Connected, but nothing came by the deadline.
+    Silent(Duration),
     /// Receiving the reply failed.
     Receive(io::Error),
-    /// Nothing came by the deadline.
+    /// No datagram came back by the deadline.
     NoReply(Duration),
     /// Part of a reply came, these many bytes, but not its end by the deadline.
     Incomplete(Duration, usize),
@@ -82,6 +103,18 @@ impl fmt::Display for QueryError {
         match self {
             QueryError::Resolve(e) => write!(f, "{e}"),
             QueryError::Connect(e) => write!(f, "can't connect: {}", describe(e)),
+            QueryError::Unanswered(timeout) => write!(
+                f,
+                "no answer to the connection attempt within {}",
+                show_seconds(*timeout)
+            ),
+            QueryError::Silent(timeout) => {
+                write!(
+                    f,
+                    "connected, but no reply within {}",
+                    show_seconds(*timeout)
+                )
+            }
             QueryError::Receive(e) => write!(f, "recv error: {}", describe(e)),
             QueryError::NoReply(timeout) => write!(f, "no reply within {}", show_seconds(*timeout)),
             QueryError::Incomplete(timeout, got) => {
@@ -118,11 +151,59 @@ pub struct Answer {
 /// A host's reply, or why there is none.
 pub type Outcome = Result<Answer, QueryError>;
 
+/// What a run tells as it goes, host by host (by index in the run's order).
+pub trait Watch {
+    /// The query of host `index` began; it ends by `deadline`.
+    fn begun(&mut self, index: usize, deadline: Instant);
+    /// The query of host `index` ended.
+    fn ended(&mut self, index: usize, outcome: &Outcome);
+    /// Time passed: called at least every [`TICK`] while a run goes on.
+    fn tick(&mut self) {}
+}
+
+/// How often a run calls [`Watch::tick`] at the least.
+pub const TICK: Duration = Duration::from_millis(200);
+
+/// A watch that wants to hear nothing.
+pub struct Unwatched;
+
+impl Watch for Unwatched {
+    fn begun(&mut self, _: usize, _: Instant) {}
+    fn ended(&mut self, _: usize, _: &Outcome) {}
+}
+
 /// Asks every target in `mode`; the outcomes in the targets' order.
-pub fn ask_all(mode: Mode, targets: &[Target], options: &Options) -> Vec<Outcome> {
+pub fn ask_all(
+    mode: Mode,
+    targets: &[Target],
+    options: &Options,
+    watch: &mut dyn Watch,
+) -> Vec<Outcome> {
     match mode {
-        Mode::Stream => threads::ask_all(targets, options, stream::ask),
-        Mode::Dgram => threads::ask_all(targets, options, dgram::ask),
-        Mode::Fork => fork::ask_all(targets, options),
+        Mode::Fork => fork::ask_all(targets, options, watch),
+        Mode::Stream | Mode::Dgram => ask_here(mode.proto(), targets, options, watch),
     }
+}
+
+/// Asks every target from this process: one host given as an address with
+/// the blocking query (no resolver to wait for, no loop to set up), any
+/// other run with the loop.
+fn ask_here(
+    proto: Proto,
+    targets: &[Target],
+    options: &Options,
+    watch: &mut dyn Watch,
+) -> Vec<Outcome> {
+    if let [target] = targets
+        && target.is_literal()
+    {
+        watch.begun(0, Instant::now() + options.timeout);
+        let outcome = match proto {
+            Proto::Tcp => stream::ask(target, options),
+            Proto::Udp => dgram::ask(target, options),
+        };
+        watch.ended(0, &outcome);
+        return vec![outcome];
+    }
+    fleet::ask_all(proto, targets, options, watch)
 }

@@ -1,0 +1,651 @@
+//! The event loop that asks many hosts at once, in stream and dgram modes.
+//!
+//! One thread and one epoll set: every host is in flight at once, up to the
+//! descriptors the process may hold; beyond that a window that refills as
+//! hosts finish. New hosts begin at the run's [`Pace`]. Each host's query is
+//! a state machine ([`Stream`], [`Datagram`]); the loop owns their sockets
+//! (non-blocking, edge-triggered), their timers and their deadlines, and
+//! tells the machines what happened. Names are looked up by the
+//! [`Resolver`]. Each wait in `epoll_wait` also has a SIGALRM backstop.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io::{self, Read};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
+use nix::sys::resource::{Resource, getrlimit};
+use ruptime_common::duration::show_seconds;
+use ruptime_common::oserror::describe;
+use ruptime_common::resolve::{Proto, ResolveError};
+use ruptime_common::timeout::with_deadline;
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+use super::dgram::{self, Datagram, REQUEST};
+use super::pace::{BURST, Pace};
+use super::resolver::{Report, Resolver};
+use super::stream::{self, Stream};
+use super::{MAX_DATAGRAM, MAX_REPLY, Options, Outcome, QueryError, TICK, Watch};
+use crate::target::Target;
+
+/// Events taken from the kernel per wait.
+const EVENTS: usize = 1024;
+
+/// Descriptors left free for everything but the hosts' sockets: standard
+/// streams, the epoll set, the resolver's eventfd, fork mode's pipe.
+const SPARE_DESCRIPTORS: usize = 32;
+
+/// How long past its own timeout a wait may last before SIGALRM ends it.
+const BACKSTOP: Duration = Duration::from_secs(1);
+
+/// The most addresses of one host asked over UDP (a socket each).
+const MAX_DGRAM_ADDRS: usize = 16;
+
+/// The epoll token of the resolver's eventfd.
+const RESOLVER: u64 = u64::MAX;
+
+/// A host's query, as far as it has come.
+enum Query {
+    /// Its name is being looked up; the deadline once the lookup began.
+    Resolving(Option<Instant>),
+    /// Over TCP, with the connection of the moment.
+    Stream(Stream, Option<Socket>),
+    /// Over UDP, a socket per address.
+    Dgram(Datagram, Vec<Option<Socket>>),
+}
+
+/// A host in flight.
+struct Slot {
+    index: usize,
+    generation: u32,
+    wake: Option<Instant>,
+    query: Query,
+}
+
+/// Asks every target over `proto`; the outcomes in the targets' order.
+pub(super) fn ask_all(
+    proto: Proto,
+    targets: &[Target],
+    options: &Options,
+    watch: &mut dyn Watch,
+) -> Vec<Outcome> {
+    let epoll = match Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC) {
+        Ok(epoll) => epoll,
+        Err(e) => {
+            let reason = format!("cannot start asking: {}", describe(&io::Error::from(e)));
+            return targets
+                .iter()
+                .map(|_| Err(QueryError::Failed(reason.clone())))
+                .collect();
+        }
+    };
+    let mut fleet = Fleet {
+        proto,
+        targets,
+        options,
+        watch,
+        epoll,
+        slots: Vec::new(),
+        free: Vec::new(),
+        generation: 0,
+        timers: BinaryHeap::new(),
+        pace: Pace::new(options.pace, BURST, Instant::now()),
+        resolver: None,
+        next: 0,
+        sockets: 0,
+        resolving: 0,
+        room: socket_room(),
+        results: targets.iter().map(|_| None).collect(),
+        left: targets.len(),
+        buf: vec![0; MAX_REPLY + 1],
+    };
+    fleet.run();
+    fleet
+        .results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(QueryError::Failed("not asked".to_owned()))))
+        .collect()
+}
+
+/// How many sockets the loop may hold: the soft descriptor limit, less the
+/// descriptors open now and a spare few.
+fn socket_room() -> usize {
+    let limit = getrlimit(Resource::RLIMIT_NOFILE).map_or(1024, |(soft, _)| soft);
+    let open = std::fs::read_dir("/proc/self/fd").map_or(SPARE_DESCRIPTORS, Iterator::count);
+    usize::try_from(limit)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(open + SPARE_DESCRIPTORS)
+        .max(1)
+}
+
+/// The epoll token of socket `socket` of the host in slot `id`.
+fn token(id: u32, generation: u32, socket: usize) -> u64 {
+    (u64::from(id) << 32) | (u64::from(generation & 0xff_ffff) << 8) | (socket as u64 & 0xff)
+}
+
+/// The slot, generation and socket of a token.
+fn untoken(token: u64) -> (u32, u32, usize) {
+    (
+        (token >> 32) as u32,
+        ((token >> 8) & 0xff_ffff) as u32,
+        (token & 0xff) as usize,
+    )
+}
+
+struct Fleet<'a> {
+    proto: Proto,
+    targets: &'a [Target],
+    options: &'a Options,
+    watch: &'a mut dyn Watch,
+    epoll: Epoll,
+    slots: Vec<Option<Slot>>,
+    free: Vec<u32>,
+    generation: u32,
+    timers: BinaryHeap<Reverse<(Instant, u32, u32)>>,
+    pace: Pace,
+    resolver: Option<Resolver>,
+    /// The next target to begin.
+    next: usize,
+    /// Sockets open.
+    sockets: usize,
+    /// Hosts being looked up, each soon wanting a socket.
+    resolving: usize,
+    /// How many sockets the loop may hold.
+    room: usize,
+    results: Vec<Option<Outcome>>,
+    left: usize,
+    buf: Vec<u8>,
+}
+
+impl Fleet<'_> {
+    fn run(&mut self) {
+        let mut events = vec![EpollEvent::empty(); EVENTS];
+        while self.left > 0 {
+            let now = Instant::now();
+            self.begin(now);
+            self.fire(now);
+            if self.left == 0 {
+                break;
+            }
+            let n = self.wait(&mut events, now);
+            let now = Instant::now();
+            for event in &events[..n] {
+                self.dispatch(event.data(), event.events(), now);
+            }
+            self.watch.tick();
+        }
+    }
+
+    fn has_room(&self) -> bool {
+        self.sockets + self.resolving < self.room
+    }
+
+    /// Begins as many hosts as the window and the pace allow.
+    fn begin(&mut self, now: Instant) {
+        while self.next < self.targets.len() && self.has_room() && self.pace.take(now) {
+            let index = self.next;
+            self.next += 1;
+            let target = &self.targets[index];
+            if target.is_literal() {
+                let deadline = now + self.options.timeout;
+                self.watch.begun(index, deadline);
+                match target.addresses(self.options.family) {
+                    Ok(addrs) => {
+                        let id = self.allocate(index, Query::Resolving(Some(deadline)));
+                        self.resolving += 1;
+                        self.resolved(id, addrs, deadline, now);
+                    }
+                    Err(e) => self.record(index, Err(e.into())),
+                }
+            } else {
+                self.look_up(index);
+            }
+        }
+    }
+
+    /// Waits for events until the next timer, token or tick; how many came.
+    fn wait(&mut self, events: &mut [EpollEvent], now: Instant) -> usize {
+        let mut wake = now + TICK;
+        if let Some(Reverse((at, _, _))) = self.timers.peek() {
+            wake = wake.min(*at);
+        }
+        if self.next < self.targets.len() && self.has_room() {
+            wake = wake.min(self.pace.next_token(now));
+        }
+        let ms = wake
+            .saturating_duration_since(now)
+            .as_micros()
+            .div_ceil(1000);
+        let timeout = EpollTimeout::try_from(ms).unwrap_or(EpollTimeout::MAX);
+        let epoll = &self.epoll;
+        with_deadline(wake + BACKSTOP, || {
+            epoll.wait(events, timeout).map_err(io::Error::from)
+        })
+        .unwrap_or(0)
+    }
+
+    fn allocate(&mut self, index: usize, query: Query) -> u32 {
+        self.generation = self.generation.wrapping_add(1);
+        let slot = Slot {
+            index,
+            generation: self.generation & 0xff_ffff,
+            wake: None,
+            query,
+        };
+        match self.free.pop() {
+            Some(id) => {
+                self.slots[id as usize] = Some(slot);
+                id
+            }
+            None => {
+                self.slots.push(Some(slot));
+                (self.slots.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Takes the slot `id` out while it is worked on, if it still holds `generation`.
+    fn take(&mut self, id: u32, generation: u32) -> Option<Slot> {
+        let entry = self.slots.get_mut(id as usize)?;
+        if entry.as_ref()?.generation != generation {
+            return None;
+        }
+        entry.take()
+    }
+
+    /// Puts a slot back, or ends its host with `outcome`.
+    fn settle(&mut self, id: u32, mut slot: Slot, outcome: Option<Outcome>) {
+        let Some(outcome) = outcome else {
+            self.slots[id as usize] = Some(slot);
+            return;
+        };
+        match &mut slot.query {
+            Query::Resolving(_) => self.resolving -= 1,
+            Query::Stream(_, socket) => self.close(socket),
+            Query::Dgram(_, sockets) => sockets.iter_mut().for_each(|s| self.close(s)),
+        }
+        self.free.push(id);
+        self.record(slot.index, outcome);
+    }
+
+    fn record(&mut self, index: usize, outcome: Outcome) {
+        self.watch.ended(index, &outcome);
+        self.results[index] = Some(outcome);
+        self.left -= 1;
+    }
+
+    fn close(&mut self, socket: &mut Option<Socket>) {
+        if socket.take().is_some() {
+            self.sockets -= 1;
+        }
+    }
+
+    fn set_timer(&mut self, id: u32, slot: &mut Slot, at: Instant) {
+        if slot.wake != Some(at) {
+            slot.wake = Some(at);
+            self.timers.push(Reverse((at, id, slot.generation)));
+        }
+    }
+
+    /// Hands a name to the resolver.
+    fn look_up(&mut self, index: usize) {
+        if self.resolver.is_none() {
+            let made = Resolver::new().map_err(io::Error::from).and_then(|r| {
+                let event = EpollEvent::new(EpollFlags::EPOLLIN, RESOLVER);
+                self.epoll.add(r.wake(), event)?;
+                Ok(r)
+            });
+            match made {
+                Ok(resolver) => self.resolver = Some(resolver),
+                Err(e) => {
+                    let reason = format!("cannot look names up: {}", describe(&e));
+                    return self.record(index, Err(QueryError::Failed(reason)));
+                }
+            }
+        }
+        let id = self.allocate(index, Query::Resolving(None));
+        self.resolving += 1;
+        let generation = self.generation & 0xff_ffff;
+        let submitted = match &mut self.resolver {
+            Some(resolver) => resolver.submit(
+                token(id, generation, 0),
+                &self.targets[index],
+                self.options.family,
+            ),
+            None => Err(io::Error::other("no resolver")),
+        };
+        if let Err(e) = submitted
+            && let Some(slot) = self.take(id, generation)
+        {
+            let reason = format!("cannot look the name up: {}", describe(&e));
+            self.settle(id, slot, Some(Err(QueryError::Failed(reason))));
+        }
+    }
+
+    /// What the resolver reported.
+    fn hear_resolver(&mut self, now: Instant) {
+        let reports = self
+            .resolver
+            .as_ref()
+            .map(Resolver::reports)
+            .unwrap_or_default();
+        for report in reports {
+            match report {
+                Report::Started(token, at) => {
+                    let (id, generation, _) = untoken(token);
+                    let Some(mut slot) = self.take(id, generation) else {
+                        continue;
+                    };
+                    let deadline = at + self.options.timeout;
+                    slot.query = Query::Resolving(Some(deadline));
+                    self.watch.begun(slot.index, deadline);
+                    self.set_timer(id, &mut slot, deadline);
+                    self.settle(id, slot, None);
+                }
+                Report::Resolved(token, result) => {
+                    let (id, generation, _) = untoken(token);
+                    let Some(slot) = self.take(id, generation) else {
+                        continue;
+                    };
+                    let deadline = match slot.query {
+                        Query::Resolving(deadline) => {
+                            deadline.unwrap_or(now + self.options.timeout)
+                        }
+                        _ => now + self.options.timeout,
+                    };
+                    match result {
+                        Ok(addrs) => {
+                            self.slots[id as usize] = Some(slot);
+                            self.resolved(id, addrs, deadline, now);
+                        }
+                        Err(e) => self.settle(id, slot, Some(Err(e.into()))),
+                    }
+                }
+            }
+        }
+    }
+
+    /// The host in slot `id` (resolving) has its addresses: its query proper begins.
+    fn resolved(&mut self, id: u32, addrs: Vec<SocketAddr>, deadline: Instant, now: Instant) {
+        let Some(mut slot) = self.slots[id as usize].take() else {
+            return;
+        };
+        self.resolving -= 1;
+        let outcome = match self.proto {
+            Proto::Tcp => match Stream::start(addrs, deadline, now, self.options) {
+                Ok((machine, step)) => {
+                    slot.query = Query::Stream(machine, None);
+                    self.stream_step(id, &mut slot, step, now)
+                }
+                Err(e) => Some(Err(e)),
+            },
+            Proto::Udp => {
+                let mut addrs = addrs;
+                addrs.truncate(MAX_DGRAM_ADDRS);
+                let mut machine = Datagram::new(addrs, deadline, now, self.options);
+                let mut sockets = Vec::new();
+                for (i, addr) in machine.addrs().to_vec().iter().enumerate() {
+                    match self.open_udp(addr, token(id, slot.generation, i)) {
+                        Ok(socket) => sockets.push(Some(socket)),
+                        Err(e) => {
+                            machine.closed(i, e);
+                            sockets.push(None);
+                        }
+                    }
+                }
+                let step = machine.due(now);
+                slot.query = Query::Dgram(machine, sockets);
+                self.dgram_step(id, &mut slot, step, now)
+            }
+        };
+        self.settle(id, slot, outcome);
+    }
+
+    /// Fires the timers due at `now`.
+    fn fire(&mut self, now: Instant) {
+        while let Some(&Reverse((at, id, generation))) = self.timers.peek() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            let Some(mut slot) = self.take(id, generation) else {
+                continue;
+            };
+            if slot.wake != Some(at) {
+                self.settle(id, slot, None);
+                continue;
+            }
+            slot.wake = None;
+            let outcome = match &mut slot.query {
+                Query::Resolving(Some(deadline)) if now >= *deadline => {
+                    if let Some(resolver) = &mut self.resolver {
+                        resolver.abandon();
+                    }
+                    let reason = format!("no answer within {}", show_seconds(self.options.timeout));
+                    Some(Err(ResolveError::Lookup(reason).into()))
+                }
+                Query::Resolving(_) => None,
+                Query::Stream(machine, _) => {
+                    let step = machine.woke(now);
+                    self.stream_step(id, &mut slot, step, now)
+                }
+                Query::Dgram(machine, _) => {
+                    let step = machine.due(now);
+                    self.dgram_step(id, &mut slot, step, now)
+                }
+            };
+            self.settle(id, slot, outcome);
+        }
+    }
+
+    /// A socket is ready, or the resolver has news.
+    fn dispatch(&mut self, data: u64, flags: EpollFlags, now: Instant) {
+        if data == RESOLVER {
+            return self.hear_resolver(now);
+        }
+        let (id, generation, socket) = untoken(data);
+        let Some(mut slot) = self.take(id, generation) else {
+            return;
+        };
+        let outcome = match &slot.query {
+            Query::Stream(..) => match self.stream_ready(&mut slot, flags, now) {
+                Some(step) => self.stream_step(id, &mut slot, step, now),
+                None => None,
+            },
+            Query::Dgram(..) => match self.dgram_ready(&mut slot, socket, now) {
+                Some(step) => self.dgram_step(id, &mut slot, step, now),
+                None => None,
+            },
+            Query::Resolving(_) => None,
+        };
+        self.settle(id, slot, outcome);
+    }
+
+    /// Carries out a stream machine's step; the outcome once it is over.
+    fn stream_step(
+        &mut self,
+        id: u32,
+        slot: &mut Slot,
+        mut step: stream::Step,
+        now: Instant,
+    ) -> Option<Outcome> {
+        let generation = slot.generation;
+        loop {
+            let Query::Stream(machine, socket) = &mut slot.query else {
+                return None;
+            };
+            match step {
+                stream::Step::Connect(addr) => {
+                    self.close(socket);
+                    match self.connect(&addr, token(id, generation, 0)) {
+                        Ok(connecting) => {
+                            *socket = Some(connecting);
+                            let deadline = machine.deadline();
+                            self.set_timer(id, slot, deadline);
+                            return None;
+                        }
+                        Err(e) => step = machine.connect_failed(now, e),
+                    }
+                }
+                stream::Step::Wait(at) => {
+                    self.set_timer(id, slot, at);
+                    return None;
+                }
+                stream::Step::Sleep(at) => {
+                    self.close(socket);
+                    self.set_timer(id, slot, at);
+                    return None;
+                }
+                stream::Step::Done(outcome) => return Some(outcome),
+            }
+        }
+    }
+
+    /// A stream host's socket is ready: its connection made or failed, then
+    /// everything there is to read; the machine's next step, unless it waits.
+    fn stream_ready(
+        &mut self,
+        slot: &mut Slot,
+        flags: EpollFlags,
+        now: Instant,
+    ) -> Option<stream::Step> {
+        let Query::Stream(machine, Some(socket)) = &mut slot.query else {
+            return None;
+        };
+        if machine.is_connecting() {
+            let made = match socket.take_error() {
+                Ok(Some(e)) | Err(e) => Err(e),
+                Ok(None) => socket.peer_addr(),
+            };
+            match made {
+                Ok(peer) => match peer.as_socket() {
+                    Some(peer) => {
+                        machine.connected(peer);
+                    }
+                    None => return None,
+                },
+                // Not connected yet: a wake-up before the handshake ended.
+                Err(e)
+                    if e.raw_os_error() == Some(libc::ENOTCONN)
+                        && !flags.contains(EpollFlags::EPOLLERR) =>
+                {
+                    return None;
+                }
+                Err(e) => return Some(machine.connect_failed(now, e)),
+            }
+        }
+        loop {
+            match (&*socket).read(&mut self.buf) {
+                Ok(n) => match machine.received(&self.buf[..n]) {
+                    stream::Step::Wait(_) if n > 0 => {}
+                    stream::Step::Wait(_) => return None,
+                    step => return Some(step),
+                },
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return None,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Some(machine.receive_failed(e)),
+            }
+        }
+    }
+
+    /// Carries out a datagram machine's step; the outcome once it is over.
+    fn dgram_step(
+        &mut self,
+        id: u32,
+        slot: &mut Slot,
+        step: dgram::Step,
+        now: Instant,
+    ) -> Option<Outcome> {
+        let Query::Dgram(machine, sockets) = &mut slot.query else {
+            return None;
+        };
+        let at = match step {
+            dgram::Step::Send(at) => {
+                for (i, socket) in sockets.iter().enumerate() {
+                    if let Some(socket) = socket {
+                        machine.sent(i, socket.send(&REQUEST));
+                    }
+                }
+                self.close_unused(machine, sockets);
+                if let dgram::Step::Done(outcome) = machine.due(now) {
+                    return Some(outcome);
+                }
+                at
+            }
+            dgram::Step::Wait(at) => at,
+            dgram::Step::Done(outcome) => return Some(outcome),
+        };
+        self.set_timer(id, slot, at);
+        None
+    }
+
+    /// Socket `i` of a datagram host is ready: the answer, or the machine's next step.
+    fn dgram_ready(&mut self, slot: &mut Slot, i: usize, now: Instant) -> Option<dgram::Step> {
+        let Query::Dgram(machine, sockets) = &mut slot.query else {
+            return None;
+        };
+        let socket = sockets.get(i)?.as_ref()?;
+        // One byte more than allowed, so that a longer datagram shows.
+        let buf = &mut self.buf[..=MAX_DATAGRAM];
+        loop {
+            let got = match (&*socket).read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                got => got.map(|n| &buf[..n]),
+            };
+            let failed = got.is_err();
+            if let Some(outcome) = machine.received(i, got) {
+                return Some(dgram::Step::Done(outcome));
+            }
+            if failed && !machine.is_open(i) {
+                break;
+            }
+        }
+        self.close_unused(machine, sockets);
+        Some(machine.due(now))
+    }
+
+    fn close_unused(&mut self, machine: &Datagram, sockets: &mut [Option<Socket>]) {
+        for (i, socket) in sockets.iter_mut().enumerate() {
+            if !machine.is_open(i) {
+                self.close(socket);
+            }
+        }
+    }
+
+    /// A non-blocking TCP connection to `addr` begun, in the epoll set.
+    fn connect(&mut self, addr: &SocketAddr, token: u64) -> io::Result<Socket> {
+        let socket = Socket::new(
+            Domain::for_address(*addr),
+            Type::STREAM.nonblocking(),
+            Some(Protocol::TCP),
+        )?;
+        match socket.connect(&SockAddr::from(*addr)) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+            Err(e) => return Err(e),
+        }
+        let interest = EpollFlags::EPOLLIN
+            | EpollFlags::EPOLLOUT
+            | EpollFlags::EPOLLRDHUP
+            | EpollFlags::EPOLLET;
+        self.epoll.add(&socket, EpollEvent::new(interest, token))?;
+        self.sockets += 1;
+        Ok(socket)
+    }
+
+    /// A non-blocking UDP socket connected to `addr`, in the epoll set.
+    fn open_udp(&mut self, addr: &SocketAddr, token: u64) -> io::Result<Socket> {
+        let socket = Socket::new(
+            Domain::for_address(*addr),
+            Type::DGRAM.nonblocking(),
+            Some(Protocol::UDP),
+        )?;
+        socket.connect(&SockAddr::from(*addr))?;
+        let interest = EpollFlags::EPOLLIN | EpollFlags::EPOLLET;
+        self.epoll.add(&socket, EpollEvent::new(interest, token))?;
+        self.sockets += 1;
+        Ok(socket)
+    }
+}

@@ -4,6 +4,7 @@
 //! - [`bench`]: the benchmark behind `make bench` (binary `ruptime-bench`).
 //! - [`bins`]: where the binaries are (built once per test process).
 //! - [`network`]: test hosts in network namespaces on one bridge.
+//! - [`fleetnet`]: thousands of hosts, silent ones too, in one namespace.
 //! - [`fake`]: scripted servers, well-behaved or hostile.
 //! - [`namespace`]: private mount namespaces.
 //! - [`skip`]: skipping, with a reason, what needs root or a missing tool.
@@ -22,6 +23,7 @@ pub mod container;
 pub mod daemon;
 pub mod docs;
 pub mod fake;
+pub mod fleetnet;
 pub mod install;
 pub mod namespace;
 pub mod network;

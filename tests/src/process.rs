@@ -48,6 +48,12 @@ pub fn run_command(command: Command, limit: Duration) -> Finished {
     finish(command, None, limit)
 }
 
+/// Runs `command` with `input` on its stdin, its output captured; panics if
+/// it runs longer than `limit` (after killing it).
+pub fn run_command_with_input(command: Command, input: &[u8], limit: Duration) -> Finished {
+    finish(command, Some(input), limit)
+}
+
 /// Runs `command` with `input` on its stdin (closed when `None`), its
 /// output captured; panics if it runs longer than `limit` (after killing it).
 fn finish(mut command: Command, input: Option<&[u8]>, limit: Duration) -> Finished {

@@ -23,7 +23,7 @@ use ruptime_common::timeout::with_deadline;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::dgram::{self, Datagram, REQUEST};
-use super::pace::{BURST, Pace};
+use super::pace::Pace;
 use super::resolver::{Report, Resolver};
 use super::stream::{self, Stream};
 use super::{MAX_DATAGRAM, MAX_REPLY, Options, Outcome, QueryError, TICK, Watch};
@@ -90,7 +90,7 @@ pub(super) fn ask_all(
         free: Vec::new(),
         generation: 0,
         timers: BinaryHeap::new(),
-        pace: Pace::new(options.pace, BURST, Instant::now()),
+        pace: Pace::new(options.pace, options.burst, Instant::now()),
         resolver: None,
         next: 0,
         sockets: 0,

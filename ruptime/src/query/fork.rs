@@ -66,7 +66,9 @@ pub(super) fn ask_all(
     let mut results: Vec<Option<Outcome>> = targets.iter().map(|_| None).collect();
     let mut children: Vec<Child> = Vec::new();
     let mut share_options = options.clone();
+    // The run's pace, shared among the children.
     share_options.pace = options.pace.div_ceil(k as u32);
+    share_options.burst = options.burst.div_ceil(k as u32);
     for nth in 0..k.min(targets.len()) {
         let share: Vec<Target> = targets.iter().skip(nth).step_by(k).cloned().collect();
         match spawn(nth, &share, &share_options, &mut children) {

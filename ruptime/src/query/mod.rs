@@ -47,6 +47,10 @@ pub const MAX_DATAGRAM: usize = 4 * 1024;
 /// shows that this pace costs a fleet nothing.
 pub const DEFAULT_PACE: u32 = 20_000;
 
+/// The most hosts begun at once: half the listen backlog of `ruptimed`
+/// (`initserver`'s 1024), so that a burst alone cannot overflow it.
+pub const BURST: u32 = 512;
+
 /// What every query of a run shares.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -58,6 +62,8 @@ pub struct Options {
     pub backoff: Backoff,
     /// New hosts asked per second at most; 0 for no limit.
     pub pace: u32,
+    /// New hosts asked at once at most.
+    pub burst: u32,
 }
 
 impl Options {
@@ -68,6 +74,7 @@ impl Options {
             timeout,
             backoff: Backoff::MAXSLEEP,
             pace: DEFAULT_PACE,
+            burst: BURST,
         }
     }
 }

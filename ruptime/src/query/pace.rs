@@ -3,13 +3,9 @@
 //! A burst of connections to one address (a daemon serving many of the
 //! hosts, or one host listed many times) overflows its listen backlog, and the
 //! kernel then drops SYNs that are only sent again a second later. A run
-//! begins at most `per_second` hosts a second, [`BURST`] at once.
+//! begins at most `per_second` hosts a second, `burst` at once.
 
 use std::time::{Duration, Instant};
-
-/// The most hosts begun at once: half the listen backlog of `ruptimed`
-/// (`initserver`'s 1024), so a burst alone cannot overflow it.
-pub(super) const BURST: u32 = 512;
 
 /// A token bucket.
 #[derive(Debug)]

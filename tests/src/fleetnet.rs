@@ -1,0 +1,192 @@
+//! A whole fleet in one network namespace the test makes: thousands of
+//! distinct loopback hosts, each reached from its own source address, a
+//! silent subnet that drops every packet, and names for hosts in a hosts
+//! file of the namespace's own. Removed, with every process in it, when
+//! dropped. The recipes are those of `real-components.md` §4.1.
+//!
+//! - Live host `i` is `127.10.0.0 + i`, reached from `127.110.0.0 + i` (a
+//!   `local` route with that source per host), so that a per-source limit of
+//!   a daemon sees a fleet, not one client.
+//! - Silent host `i` is in `10.231.92.0/22`, routed through a veth to a
+//!   gateway whose MAC nobody has: SYNs and datagrams leave and vanish.
+//! - ICMP errors are not rate-limited in the namespace, so every refused
+//!   datagram is told.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::thread;
+
+use nix::sched::{CloneFlags, setns};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+/// How many addresses the silent subnet has.
+pub const SILENT_HOSTS: usize = 1022;
+
+/// The namespace and its sink.
+#[derive(Debug)]
+pub struct FleetNet {
+    ns: String,
+    sink: String,
+}
+
+fn ip(args: &[&str]) -> Result<(), String> {
+    let out = Command::new("ip")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "ip {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// `base + i` as an IPv4 address.
+fn offset(base: Ipv4Addr, i: usize) -> Ipv4Addr {
+    Ipv4Addr::from(u32::from(base) + i as u32)
+}
+
+impl FleetNet {
+    /// Makes the namespace with `live` distinct hosts; panics (after undoing
+    /// what was made) when a step fails.
+    pub fn new(live: usize) -> FleetNet {
+        static MADE: AtomicU32 = AtomicU32::new(0);
+        let nth = MADE.fetch_add(1, Ordering::SeqCst);
+        let ns = format!("rf{}x{nth}", std::process::id() % 100_000);
+        let net = FleetNet {
+            sink: format!("{ns}s"),
+            ns,
+        };
+        if let Err(e) = net.build(live) {
+            drop(net);
+            panic!("cannot make the fleet's namespace: {e}");
+        }
+        net
+    }
+
+    /// Live host `i` (from 0).
+    pub fn live(i: usize) -> Ipv4Addr {
+        offset(Ipv4Addr::new(127, 10, 0, 0), i)
+    }
+
+    /// Silent host `i` (from 0, below [`SILENT_HOSTS`]).
+    pub fn silent(i: usize) -> Ipv4Addr {
+        offset(Ipv4Addr::new(10, 231, 92, 1), i)
+    }
+
+    fn build(&self, live: usize) -> Result<(), String> {
+        let (ns, sink) = (self.ns.as_str(), self.sink.as_str());
+        ip(&["netns", "add", ns])?;
+        ip(&["netns", "add", sink])?;
+        ip(&["-n", ns, "link", "set", "lo", "up"])?;
+        ip(&[
+            "-n", ns, "link", "add", "fa", "type", "veth", "peer", "name", "fb", "netns", sink,
+        ])?;
+        ip(&["-n", ns, "link", "set", "fa", "up"])?;
+        ip(&["-n", sink, "link", "set", "fb", "up"])?;
+        ip(&["-n", ns, "addr", "add", "10.231.91.1/24", "dev", "fa"])?;
+        ip(&[
+            "-n",
+            ns,
+            "neigh",
+            "add",
+            "10.231.91.254",
+            "lladdr",
+            "02:00:5e:00:91:fe",
+            "dev",
+            "fa",
+            "nud",
+            "permanent",
+        ])?;
+        ip(&["-n", ns, "route", "add", "10.231.92.0/22", "via", "10.231.91.254"])?;
+        ip(&["netns", "exec", ns, "sysctl", "-qw", "net.ipv4.icmp_ratemask=0"])?;
+        let batch = std::env::temp_dir().join(format!("{ns}.routes"));
+        let mut routes = String::new();
+        for i in 0..live {
+            let source = offset(Ipv4Addr::new(127, 110, 0, 0), i);
+            routes.push_str(&format!(
+                "route add local {}/32 dev lo table local proto kernel scope host src {source}\n",
+                FleetNet::live(i)
+            ));
+        }
+        fs::write(&batch, routes).map_err(|e| e.to_string())?;
+        let loaded = ip(&["-n", ns, "-batch", &batch.to_string_lossy()]);
+        let _ = fs::remove_file(&batch);
+        loaded
+    }
+
+    /// `program ARGS` run in the namespace (with its hosts file, if any).
+    pub fn command(&self, program: &std::path::Path, args: &[&str]) -> Command {
+        let mut command = Command::new("ip");
+        command
+            .args(["netns", "exec", &self.ns])
+            .arg(program)
+            .args(args);
+        command
+    }
+
+    fn etc(&self) -> PathBuf {
+        PathBuf::from("/etc/netns").join(&self.ns)
+    }
+
+    /// Gives the namespace a hosts file naming these hosts (and localhost).
+    pub fn name_hosts(&self, names: &[(String, Ipv4Addr)]) {
+        fs::create_dir_all(self.etc()).expect("/etc/netns/NS");
+        let mut file = File::create(self.etc().join("hosts")).expect("the hosts file");
+        let mut text = String::from("127.0.0.1 localhost\n");
+        for (name, addr) in names {
+            text.push_str(&format!("{addr} {name}\n"));
+        }
+        file.write_all(text.as_bytes()).expect("the hosts file");
+    }
+
+    /// Runs `make` on a thread that has entered the namespace: the sockets
+    /// it makes live there.
+    pub fn inside<T: Send>(&self, make: impl FnOnce() -> T + Send) -> T {
+        let path = format!("/run/netns/{}", self.ns);
+        thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let ns = File::open(&path).expect("the namespace");
+                    setns(&ns, CloneFlags::CLONE_NEWNET).expect("setns");
+                    make()
+                })
+                .join()
+                .expect("the thread in the namespace")
+        })
+    }
+
+    fn pids(ns: &str) -> Vec<Pid> {
+        let out = Command::new("ip").args(["netns", "pids", ns]).output();
+        out.map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .map(Pid::from_raw)
+                .collect()
+        })
+        .unwrap_or_default()
+    }
+}
+
+impl Drop for FleetNet {
+    fn drop(&mut self) {
+        for ns in [&self.ns, &self.sink] {
+            for pid in FleetNet::pids(ns) {
+                let _ = kill(pid, Signal::SIGKILL);
+            }
+            let _ = ip(&["netns", "del", ns]);
+        }
+        let _ = fs::remove_dir_all(self.etc());
+    }
+}

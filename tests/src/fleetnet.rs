@@ -14,7 +14,7 @@
 
 use std::fs::{self, File};
 use std::io::Write;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -23,9 +23,86 @@ use std::thread;
 use nix::sched::{CloneFlags, setns};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use socket2::{Domain, Socket, Type};
 
 /// How many addresses the silent subnet has.
 pub const SILENT_HOSTS: usize = 1022;
+
+/// Where the hung daemons listen in the namespace (nothing else does).
+pub const HUNG_PORT: u16 = 47;
+
+/// Where nothing listens in the namespace.
+pub const REFUSED_PORT: u16 = 9;
+
+/// How many hosts of each kind a mixed fleet has, in the order listed.
+#[derive(Clone, Copy, Debug)]
+pub struct Mix {
+    /// In the silent subnet (at most [`SILENT_HOSTS`]).
+    pub silent: usize,
+    /// Hung daemons: they accept, or take the datagram, and never answer.
+    pub hung: usize,
+    /// Ports where nothing listens.
+    pub refused: usize,
+    /// Live hosts.
+    pub live: usize,
+    /// How many of the live hosts are given by name (see [`FleetNet::name_live`]).
+    pub named: usize,
+}
+
+/// A host of a mixed fleet, and the reason it must fail with (none: it is up).
+#[derive(Clone, Debug)]
+pub struct Host {
+    /// As listed.
+    pub spec: String,
+    /// The error of its row, when it must be down.
+    pub reason: Option<&'static str>,
+}
+
+impl Mix {
+    /// The fleet's hosts, the daemon of the live ones on `port`, asked over
+    /// UDP when `dgram`, with a timeout of 5 s.
+    pub fn hosts(&self, port: u16, dgram: bool) -> Vec<Host> {
+        let (silent, hung) = if dgram {
+            ("no reply within 5 s", "no reply within 5 s")
+        } else {
+            (
+                "no answer to the connection attempt within 5 s",
+                "connected, but no reply within 5 s",
+            )
+        };
+        let down = |spec: String, reason| Host {
+            spec,
+            reason: Some(reason),
+        };
+        let mut hosts = Vec::new();
+        hosts.extend(
+            (0..self.silent).map(|i| down(format!("{}:{port}", FleetNet::silent(i)), silent)),
+        );
+        hosts.extend((0..self.hung).map(|i| {
+            let addr = offset(Ipv4Addr::new(127, 2, 0, 1), i);
+            down(format!("{addr}:{HUNG_PORT}"), hung)
+        }));
+        hosts.extend((0..self.refused).map(|i| {
+            let addr = offset(Ipv4Addr::new(127, 3, 0, 1), i);
+            down(
+                format!("{addr}:{REFUSED_PORT}"),
+                "can't connect: Connection refused",
+            )
+        }));
+        hosts.extend((0..self.live).map(|i| {
+            let host = if i < self.named {
+                FleetNet::name(i)
+            } else {
+                FleetNet::live(i).to_string()
+            };
+            Host {
+                spec: format!("{host}:{port}"),
+                reason: None,
+            }
+        }));
+        hosts
+    }
+}
 
 /// The namespace and its sink.
 #[derive(Debug)]
@@ -79,6 +156,11 @@ impl FleetNet {
         offset(Ipv4Addr::new(127, 10, 0, 0), i)
     }
 
+    /// The name of live host `i`.
+    pub fn name(i: usize) -> String {
+        format!("host{i}.fleet.test")
+    }
+
     /// Silent host `i` (from 0, below [`SILENT_HOSTS`]).
     pub fn silent(i: usize) -> Ipv4Addr {
         offset(Ipv4Addr::new(10, 231, 92, 1), i)
@@ -108,8 +190,23 @@ impl FleetNet {
             "nud",
             "permanent",
         ])?;
-        ip(&["-n", ns, "route", "add", "10.231.92.0/22", "via", "10.231.91.254"])?;
-        ip(&["netns", "exec", ns, "sysctl", "-qw", "net.ipv4.icmp_ratemask=0"])?;
+        ip(&[
+            "-n",
+            ns,
+            "route",
+            "add",
+            "10.231.92.0/22",
+            "via",
+            "10.231.91.254",
+        ])?;
+        ip(&[
+            "netns",
+            "exec",
+            ns,
+            "sysctl",
+            "-qw",
+            "net.ipv4.icmp_ratemask=0",
+        ])?;
         let batch = std::env::temp_dir().join(format!("{ns}.routes"));
         let mut routes = String::new();
         for i in 0..live {
@@ -139,15 +236,28 @@ impl FleetNet {
         PathBuf::from("/etc/netns").join(&self.ns)
     }
 
-    /// Gives the namespace a hosts file naming these hosts (and localhost).
-    pub fn name_hosts(&self, names: &[(String, Ipv4Addr)]) {
+    /// Gives the namespace a hosts file naming live hosts `0..n` (and localhost).
+    pub fn name_live(&self, n: usize) {
         fs::create_dir_all(self.etc()).expect("/etc/netns/NS");
         let mut file = File::create(self.etc().join("hosts")).expect("the hosts file");
         let mut text = String::from("127.0.0.1 localhost\n");
-        for (name, addr) in names {
-            text.push_str(&format!("{addr} {name}\n"));
+        for i in 0..n {
+            text.push_str(&format!("{} {}\n", FleetNet::live(i), FleetNet::name(i)));
         }
         file.write_all(text.as_bytes()).expect("the hosts file");
+    }
+
+    /// The hung daemons of every address: a TCP listener on [`HUNG_PORT`]
+    /// that never accepts (room for 4 096 connections in its queue) and a UDP
+    /// socket there that never reads. They live while the sockets do.
+    pub fn hung(&self) -> (TcpListener, UdpSocket) {
+        self.inside(|| {
+            let any: SocketAddr = ([0, 0, 0, 0], HUNG_PORT).into();
+            let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("a socket");
+            socket.bind(&any.into()).expect("the hung port");
+            socket.listen(4096).expect("listen");
+            (socket.into(), UdpSocket::bind(any).expect("the hung port"))
+        })
     }
 
     /// Runs `make` on a thread that has entered the namespace: the sockets

@@ -72,3 +72,53 @@ fn many_silent_hosts_take_one_timeout_not_one_each() {
     );
     assert_about(out.elapsed, 1.0);
 }
+
+#[test]
+fn a_host_list_arriving_later_than_the_timeout_is_still_asked() {
+    use std::io::Write;
+    use std::process::Command;
+    use std::time::Instant;
+
+    use ruptime_tests::bins::bin;
+    use ruptime_tests::daemon::Daemon;
+    use ruptime_tests::process::{collect, spawn_piped, wait_until};
+
+    for (server, clients) in [
+        ("stream", &["stream", "fork"][..]),
+        ("dgram", &["dgram"][..]),
+    ] {
+        let daemon = Daemon::start(&["-m", server, "-l", "0.0.0.0"]);
+        let port = daemon.port().to_string();
+        for client in clients {
+            let mut command = Command::new(bin("ruptime"));
+            command.args(["-m", client, "-p", &port, "-w", "1", "--json", "-f", "-"]);
+            let start = Instant::now();
+            let mut child = spawn_piped(&mut command, true);
+            let stdout = collect(child.stdout.take());
+            let stderr = collect(child.stderr.take());
+            let mut stdin = child.stdin.take().unwrap();
+            // A slow inventory: the first host at once, the rest after the timeout.
+            writeln!(stdin, "127.0.0.1").unwrap();
+            std::thread::sleep(Duration::from_millis(1500));
+            writeln!(stdin, "127.0.0.2\n127.0.0.3").unwrap();
+            drop(stdin);
+            let status = wait_until(&mut child, start + Duration::from_secs(30));
+            let elapsed = start.elapsed();
+            let stdout = stdout.join().unwrap();
+            let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
+            assert_eq!(status.and_then(|s| s.code()), Some(0), "{client}: {stderr}");
+            let rows: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
+            let up: Vec<_> = rows
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["up"].clone())
+                .collect();
+            assert_eq!(up, [true, true, true], "{client}: {rows}");
+            assert!(
+                elapsed >= Duration::from_millis(1500),
+                "{client}: {elapsed:?}"
+            );
+        }
+    }
+}

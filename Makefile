@@ -26,7 +26,7 @@ INSTALLED := $(BINDIR)/ruptime $(SBINDIR)/ruptimed $(addprefix $(UNITDIR)/,$(UNI
              $(BASHDIR)/ruptime $(BASHDIR)/ruptimed $(ZSHDIR)/_ruptime $(ZSHDIR)/_ruptimed \
              $(FISHDIR)/ruptime.fish $(FISHDIR)/ruptimed.fish
 
-.PHONY: build demo deps test lint bench install uninstall clean
+.PHONY: build demo deps test lint bench bench-fleet install uninstall clean
 
 build:
 	$(CARGO) build --release --workspace --bins
@@ -47,7 +47,7 @@ demo: build
 # What the tests and lint use beyond cargo, installed only when missing:
 # rustfmt and clippy (rustup); as root, uptime (the differential tests), ip
 # and unshare (namespaces), time zones, and a decimal-comma locale.
-DEBIAN_PACKAGES := procps iproute2 util-linux tzdata locales systemd systemd-container
+DEBIAN_PACKAGES := procps iproute2 util-linux bsdutils time tzdata locales systemd systemd-container
 deps:
 	@for tool in rustfmt clippy; do \
 	  cargo $${tool#rust} --version >/dev/null 2>&1 || rustup component add $$tool; \
@@ -103,3 +103,8 @@ clean:
 # The benchmark table: every mode beside a reference responder, into BENCHMARKS.md.
 bench: build
 	$(RELEASE)/ruptime-bench table --out BENCHMARKS.md
+
+# Whole fleets (12 500 mixed hosts, 100 000 live ones, the pace) in a
+# test-made network namespace, into BENCHMARKS.md; as root.
+bench-fleet: build
+	$(RELEASE)/ruptime-bench fleets --out BENCHMARKS.md

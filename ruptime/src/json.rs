@@ -4,35 +4,43 @@
 //! answered; `error` is null only for an uptime line. A reply that is not
 //! UTF-8 shows U+FFFD where its bytes were not.
 
-use serde_json::{Value, json};
+use std::io::{self, Write};
+
+use serde::Serializer as _;
+use serde_json::ser::PrettyFormatter;
+use serde_json::{Serializer, Value, json};
 
 use crate::row::{Row, State};
 
-/// The JSON document for `rows`, with a final newline.
-pub fn render(rows: &[Row]) -> String {
-    let hosts: Vec<Value> = rows
-        .iter()
-        .map(|row| {
-            let report = match &row.state {
-                State::Up(report) => Some(report),
-                State::Odd | State::Down(_) => None,
-            };
-            json!({
-                "host": row.host,
-                "address": row.address.map(|a| a.to_string()),
-                "mode": row.mode.name(),
-                "up": !row.is_down(),
-                "uptime_seconds": report.map(|r| r.uptime),
-                "users": report.map(|r| r.users),
-                "load": report.map(|r| r.loads.to_vec()),
-                "raw": row.raw.as_deref().map(String::from_utf8_lossy),
-                "error": row.problem(),
-            })
-        })
-        .collect();
-    let mut text = serde_json::to_string_pretty(&hosts).unwrap_or_else(|_| "[]".to_owned());
-    text.push('\n');
-    text
+/// Writes the JSON document for `rows`, with a final newline, to `out`.
+///
+/// # Errors
+/// Writing to `out` failed.
+pub fn write(rows: &[Row], out: &mut impl Write) -> io::Result<()> {
+    // Each object is built as it is written, so a run of 100 000 hosts
+    // never holds the whole document.
+    let mut serializer = Serializer::with_formatter(&mut *out, PrettyFormatter::new());
+    serializer.collect_seq(rows.iter().map(object))?;
+    out.write_all(b"\n")
+}
+
+/// The object of one row.
+fn object(row: &Row) -> Value {
+    let report = match &row.state {
+        State::Up(report) => Some(report),
+        State::Odd | State::Down(_) => None,
+    };
+    json!({
+        "host": row.host,
+        "address": row.address.map(|a| a.to_string()),
+        "mode": row.mode.name(),
+        "up": !row.is_down(),
+        "uptime_seconds": report.map(|r| r.uptime),
+        "users": report.map(|r| r.users),
+        "load": report.map(|r| r.loads.to_vec()),
+        "raw": row.raw.as_deref().map(String::from_utf8_lossy),
+        "error": row.problem(),
+    })
 }
 
 #[cfg(test)]
@@ -72,7 +80,11 @@ mod tests {
                 state: State::Odd,
             },
         ];
-        let parsed: Value = serde_json::from_str(&render(&rows)).unwrap();
+        let mut text = Vec::new();
+        write(&rows, &mut text).unwrap();
+        let parsed: Value = serde_json::from_slice(&text).unwrap();
+        let expected = serde_json::to_string_pretty(&parsed).unwrap() + "\n";
+        assert_eq!(String::from_utf8(text).unwrap(), expected, "pretty-printed");
         assert_eq!(
             parsed,
             json!([

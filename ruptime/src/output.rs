@@ -27,7 +27,8 @@ pub fn print(rows: &[Row], how: Presentation) {
     let mut out = io::stdout().lock();
     let safe = !how.raw && out.is_terminal();
     let _ = if how.json {
-        out.write_all(json::render(rows).as_bytes())
+        let mut buffered = io::BufWriter::new(&mut out);
+        json::write(rows, &mut buffered).and_then(|()| buffered.flush())
     } else if how.single {
         single(rows, safe, &mut out)
     } else {

@@ -5,9 +5,13 @@
 //! - [`reference`]: the simplest server sending the same bytes.
 //! - [`report_cost`]: one report, native or by running uptime.
 //! - [`table`]: every mode beside the reference, rounds interleaved.
+//! - [`fleets`]: whole fleets in a namespace (as root).
+//! - [`markers`]: figures written between the markers of BENCHMARKS.md.
 //! - [`stats`]: percentiles and medians.
 
+pub mod fleets;
 pub mod load;
+pub mod markers;
 pub mod reference;
 pub mod report_cost;
 pub mod stats;

@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::load::{self, Load, Transport};
+use super::markers::Markers;
 use super::report_cost::{self, Cost};
 use super::stats::{Latencies, median};
 use crate::procfs::{TICK_MICROS, cpu_ticks, cpu_ticks_with_children, status_field};
@@ -600,33 +601,8 @@ fn render(
     md
 }
 
-const BEGIN: &str = "<!-- figures: written by `make bench` -->";
-const END: &str = "<!-- end of figures -->";
-
-/// Puts `figures` between the markers of the file at `path`, keeping the
-/// prose around them; a file without markers gets them at its end.
-///
-/// # Errors
-/// The file cannot be read or written.
-pub fn write_between_markers(path: &Path, figures: &str) -> std::io::Result<()> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(e),
-    };
-    let block = format!("{BEGIN}\n{figures}{END}");
-    let updated = match (text.find(BEGIN), text.find(END)) {
-        (Some(begin), Some(end)) if begin < end => {
-            format!("{}{block}{}", &text[..begin], &text[end + END.len()..])
-        }
-        _ => format!(
-            "{text}{}{block}\n",
-            if text.is_empty() || text.ends_with('\n') {
-                ""
-            } else {
-                "\n"
-            }
-        ),
-    };
-    std::fs::write(path, updated)
-}
+/// Where `make bench` writes in BENCHMARKS.md.
+pub const MARKERS: Markers = Markers {
+    begin: "<!-- figures: written by `make bench` -->",
+    end: "<!-- end of figures -->",
+};

@@ -10,7 +10,8 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use ruptime_common::duration::parse_seconds;
 use ruptime_tests::bench::load::{self, Load, Transport};
-use ruptime_tests::bench::{reference, report_cost, table};
+use ruptime_tests::bench::markers::{self, Markers};
+use ruptime_tests::bench::{fleets, reference, report_cost, table};
 
 #[derive(Parser)]
 #[command(
@@ -75,6 +76,37 @@ enum Job {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Whole fleets in a test-made network namespace (needs root)
+    Fleets {
+        /// Replace the figures between the markers of this file; else print them
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// The directory of this binary, where the others were built too.
+fn bin_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(PathBuf::from))
+        .unwrap_or_default()
+}
+
+/// Writes `figures` between `markers` of `out`, or prints them.
+fn publish(figures: &str, markers: Markers, out: Option<PathBuf>) -> ExitCode {
+    match out {
+        Some(path) => match markers::write_between(&path, markers, figures) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("ruptime-bench: {}: {e}", path.display());
+                ExitCode::FAILURE
+            }
+        },
+        None => {
+            print!("{figures}");
+            ExitCode::SUCCESS
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -141,28 +173,19 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Job::Table { rounds, round, out } => {
-            let bin_dir = std::env::current_exe()
-                .ok()
-                .and_then(|exe| exe.parent().map(PathBuf::from))
-                .unwrap_or_default();
             let figures = table::run(&table::Plan {
-                bin_dir,
+                bin_dir: bin_dir(),
                 rounds,
                 round,
             });
-            match out {
-                Some(path) => match table::write_between_markers(&path, &figures) {
-                    Ok(()) => ExitCode::SUCCESS,
-                    Err(e) => {
-                        eprintln!("ruptime-bench: {}: {e}", path.display());
-                        ExitCode::FAILURE
-                    }
-                },
-                None => {
-                    print!("{figures}");
-                    ExitCode::SUCCESS
-                }
+            publish(&figures, table::MARKERS, out)
+        }
+        Job::Fleets { out } => {
+            if !nix::unistd::geteuid().is_root() {
+                eprintln!("ruptime-bench: fleets: needs root (network namespaces)");
+                return ExitCode::from(2);
             }
+            publish(&fleets::run(&bin_dir()), fleets::MARKERS, out)
         }
     }
 }

@@ -247,6 +247,17 @@ impl FleetNet {
         file.write_all(text.as_bytes()).expect("the hosts file");
     }
 
+    /// Gives the namespace a DNS server in the silent subnet: a name not in
+    /// its hosts file is looked up there, and the lookup hangs for 30 s.
+    pub fn hang_dns(&self) {
+        fs::create_dir_all(self.etc()).expect("/etc/netns/NS");
+        let text = format!(
+            "nameserver {}\noptions timeout:30 attempts:1\n",
+            FleetNet::silent(SILENT_HOSTS - 1)
+        );
+        fs::write(self.etc().join("resolv.conf"), text).expect("resolv.conf");
+    }
+
     /// The hung daemons of every address: a TCP listener on [`HUNG_PORT`]
     /// that never accepts (room for 4 096 connections in its queue) and a UDP
     /// socket there that never reads. They live while the sockets do.

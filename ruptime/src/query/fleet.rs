@@ -24,7 +24,7 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::dgram::{self, Datagram, REQUEST};
 use super::pace::Pace;
-use super::resolver::{Report, Resolver};
+use super::resolver::{Report, Resolver, SLOW};
 use super::stream::{self, Stream};
 use super::{MAX_DATAGRAM, MAX_REPLY, Options, Outcome, QueryError, TICK, Watch};
 use crate::target::Target;
@@ -340,7 +340,8 @@ impl Fleet<'_> {
                     let deadline = at + self.options.timeout;
                     slot.query = Query::Resolving(Some(deadline));
                     self.watch.begun(slot.index, deadline);
-                    self.set_timer(id, &mut slot, deadline);
+                    // Woken first when the lookup turns slow, then at the deadline.
+                    self.set_timer(id, &mut slot, (at + SLOW).min(deadline));
                     self.settle(id, slot, None);
                 }
                 Report::Resolved(token, result) => {
@@ -419,11 +420,16 @@ impl Fleet<'_> {
             slot.wake = None;
             let outcome = match &mut slot.query {
                 Query::Resolving(Some(deadline)) if now >= *deadline => {
-                    if let Some(resolver) = &mut self.resolver {
-                        resolver.abandon();
-                    }
                     let reason = format!("no answer within {}", show_seconds(self.options.timeout));
                     Some(Err(ResolveError::Lookup(reason).into()))
+                }
+                Query::Resolving(Some(deadline)) => {
+                    let deadline = *deadline;
+                    if let Some(resolver) = &mut self.resolver {
+                        resolver.slow();
+                    }
+                    self.set_timer(id, &mut slot, deadline);
+                    None
                 }
                 Query::Resolving(_) => None,
                 Query::Stream(machine, _) => {

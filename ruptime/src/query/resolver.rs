@@ -3,16 +3,17 @@
 //! `getaddrinfo` blocks and nothing interrupts it, so lookups run on threads
 //! that report to the loop through a channel and wake it with an eventfd.
 //! A host's query begins when a thread starts its lookup, and the loop gives
-//! up on the lookup at the host's deadline: the thread stays stuck, and the
-//! pool may start another in its place (up to [`MAX_STUCK`] of them), so a
-//! resolver that hangs costs its hosts, not the run. Threads left behind end
-//! with the process; idle ones when the pool is dropped.
+//! up on the lookup at the host's deadline. A lookup that runs longer than
+//! [`SLOW`] may be stuck: the pool may then start another thread in its
+//! place (up to [`MAX_SLOW`] of them), so a resolver that hangs costs its
+//! hosts, not the names queued behind them. Threads left behind end with the
+//! process; idle ones when the pool is dropped.
 
 use std::net::SocketAddr;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use nix::sys::eventfd::{EfdFlags, EventFd};
 use ruptime_common::resolve::ResolveError;
@@ -22,8 +23,11 @@ use crate::target::{Family, Target};
 /// The most lookups at once.
 const THREADS: usize = 16;
 
-/// The most threads given up on, stuck in a lookup past its deadline.
-const MAX_STUCK: usize = 256;
+/// How long a lookup runs before another thread may start in its place.
+pub(super) const SLOW: Duration = Duration::from_millis(200);
+
+/// The most threads started in place of slow lookups.
+const MAX_SLOW: usize = 256;
 
 /// A thread's stack: the resolver is its deepest user.
 const STACK_SIZE: usize = 256 * 1024;
@@ -51,7 +55,7 @@ pub(super) struct Resolver {
     reporter: Sender<Report>,
     wake: Arc<EventFd>,
     threads: usize,
-    stuck: usize,
+    slow: usize,
 }
 
 impl Resolver {
@@ -70,7 +74,7 @@ impl Resolver {
             reporter,
             wake: Arc::new(wake),
             threads: 0,
-            stuck: 0,
+            slow: 0,
         })
     }
 
@@ -89,12 +93,8 @@ impl Resolver {
         target: &Target,
         family: Family,
     ) -> std::io::Result<()> {
-        if self.threads < THREADS + self.stuck {
-            match self.spawn() {
-                Ok(()) => self.threads += 1,
-                Err(e) if self.threads == 0 => return Err(e),
-                Err(_) => {}
-            }
+        if self.threads < THREADS && !self.grow() && self.threads == 0 {
+            return Err(std::io::Error::other("cannot start a thread"));
         }
         let job = Job {
             token,
@@ -106,9 +106,20 @@ impl Resolver {
             .map_err(|_| std::io::Error::other("the resolver pool is gone"))
     }
 
-    /// The loop gave up on a lookup still running: its thread is stuck.
-    pub(super) fn abandon(&mut self) {
-        self.stuck = (self.stuck + 1).min(MAX_STUCK);
+    /// A lookup has run longer than [`SLOW`]: another thread starts, for
+    /// the lookups queued behind it.
+    pub(super) fn slow(&mut self) {
+        if self.slow < MAX_SLOW {
+            self.slow += 1;
+            self.grow();
+        }
+    }
+
+    /// Starts one more thread; whether it started.
+    fn grow(&mut self) -> bool {
+        let started = self.spawn().is_ok();
+        self.threads += usize::from(started);
+        started
     }
 
     /// The reports that came since the last call.

@@ -16,14 +16,15 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 
 use nix::sched::{CloneFlags, setns};
 use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 use socket2::{Domain, Socket, Type};
+
+use crate::network::{ip, netns_pids};
 
 /// How many addresses the silent subnet has.
 pub const SILENT_HOSTS: usize = 1022;
@@ -109,23 +110,6 @@ impl Mix {
 pub struct FleetNet {
     ns: String,
     sink: String,
-}
-
-fn ip(args: &[&str]) -> Result<(), String> {
-    let out = Command::new("ip")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| e.to_string())?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "ip {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
 }
 
 /// `base + i` as an IPv4 address.
@@ -286,24 +270,12 @@ impl FleetNet {
                 .expect("the thread in the namespace")
         })
     }
-
-    fn pids(ns: &str) -> Vec<Pid> {
-        let out = Command::new("ip").args(["netns", "pids", ns]).output();
-        out.map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .split_whitespace()
-                .filter_map(|p| p.parse().ok())
-                .map(Pid::from_raw)
-                .collect()
-        })
-        .unwrap_or_default()
-    }
 }
 
 impl Drop for FleetNet {
     fn drop(&mut self) {
         for ns in [&self.ns, &self.sink] {
-            for pid in FleetNet::pids(ns) {
+            for pid in netns_pids(ns) {
                 let _ = kill(pid, Signal::SIGKILL);
             }
             let _ = ip(&["netns", "del", ns]);

@@ -21,7 +21,11 @@ pub struct Lan {
     hosts: usize,
 }
 
-fn ip(args: &[&str]) -> Result<(), String> {
+/// Runs `ip ARGS`; the error is the command and what it said.
+///
+/// # Errors
+/// `ip` could not run, or failed.
+pub fn ip(args: &[&str]) -> Result<(), String> {
     let out = Command::new("ip")
         .args(args)
         .stdin(Stdio::null())
@@ -126,18 +130,21 @@ impl Lan {
 
     /// The processes in host `i`'s namespace (all started by this test).
     fn pids(&self, i: usize) -> Vec<Pid> {
-        let out = Command::new("ip")
-            .args(["netns", "pids", &self.netns(i)])
-            .output();
-        out.map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .split_whitespace()
-                .filter_map(|p| p.parse().ok())
-                .map(Pid::from_raw)
-                .collect()
-        })
-        .unwrap_or_default()
+        netns_pids(&self.netns(i))
     }
+}
+
+/// The processes in the network namespace `ns`.
+pub fn netns_pids(ns: &str) -> Vec<Pid> {
+    let out = Command::new("ip").args(["netns", "pids", ns]).output();
+    out.map(|o| {
+        String::from_utf8_lossy(&o.stdout)
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .map(Pid::from_raw)
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 impl Drop for Lan {

@@ -387,7 +387,7 @@ impl Fleet<'_> {
                 let mut machine = Datagram::new(addrs, deadline, now, self.options);
                 let mut sockets = Vec::new();
                 for (i, addr) in machine.addrs().to_vec().iter().enumerate() {
-                    match self.open_udp(addr, token(id, slot.generation, i)) {
+                    match self.open(addr, Proto::Udp, token(id, slot.generation, i)) {
                         Ok(socket) => sockets.push(Some(socket)),
                         Err(e) => {
                             machine.closed(i, e);
@@ -484,7 +484,7 @@ impl Fleet<'_> {
             match step {
                 stream::Step::Connect(addr) => {
                     self.close(socket);
-                    match self.connect(&addr, token(id, generation, 0)) {
+                    match self.open(&addr, Proto::Tcp, token(id, generation, 0)) {
                         Ok(connecting) => {
                             *socket = Some(connecting);
                             let deadline = machine.deadline();
@@ -620,37 +620,29 @@ impl Fleet<'_> {
         }
     }
 
-    /// A non-blocking TCP connection to `addr` begun, in the epoll set.
-    fn connect(&mut self, addr: &SocketAddr, token: u64) -> io::Result<Socket> {
+    /// A non-blocking socket connected to `addr` (for TCP: the connection
+    /// begun), in the epoll set, edge-triggered.
+    fn open(&mut self, addr: &SocketAddr, proto: Proto, token: u64) -> io::Result<Socket> {
+        let (kind, protocol, interest) = match proto {
+            Proto::Tcp => (
+                Type::STREAM,
+                Protocol::TCP,
+                EpollFlags::EPOLLIN | EpollFlags::EPOLLOUT | EpollFlags::EPOLLRDHUP,
+            ),
+            Proto::Udp => (Type::DGRAM, Protocol::UDP, EpollFlags::EPOLLIN),
+        };
         let socket = Socket::new(
             Domain::for_address(*addr),
-            Type::STREAM.nonblocking(),
-            Some(Protocol::TCP),
+            kind.nonblocking(),
+            Some(protocol),
         )?;
         match socket.connect(&SockAddr::from(*addr)) {
             Ok(()) => {}
             Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
             Err(e) => return Err(e),
         }
-        let interest = EpollFlags::EPOLLIN
-            | EpollFlags::EPOLLOUT
-            | EpollFlags::EPOLLRDHUP
-            | EpollFlags::EPOLLET;
-        self.epoll.add(&socket, EpollEvent::new(interest, token))?;
-        self.sockets += 1;
-        Ok(socket)
-    }
-
-    /// A non-blocking UDP socket connected to `addr`, in the epoll set.
-    fn open_udp(&mut self, addr: &SocketAddr, token: u64) -> io::Result<Socket> {
-        let socket = Socket::new(
-            Domain::for_address(*addr),
-            Type::DGRAM.nonblocking(),
-            Some(Protocol::UDP),
-        )?;
-        socket.connect(&SockAddr::from(*addr))?;
-        let interest = EpollFlags::EPOLLIN | EpollFlags::EPOLLET;
-        self.epoll.add(&socket, EpollEvent::new(interest, token))?;
+        let event = EpollEvent::new(interest | EpollFlags::EPOLLET, token);
+        self.epoll.add(&socket, event)?;
         self.sockets += 1;
         Ok(socket)
     }

@@ -4,12 +4,10 @@
 //! descriptors the process may hold; beyond that a window that refills as
 //! hosts finish. New hosts begin at the run's [`Pace`]. Each host's query is
 //! a state machine ([`Stream`], [`Datagram`]); the loop owns their sockets
-//! (non-blocking, edge-triggered), their timers and their deadlines, and
-//! tells the machines what happened. Names are looked up by the
+//! (non-blocking, edge-triggered), their timers and their deadlines (in
+//! [`Slots`]), and tells the machines what happened. Names are looked up by the
 //! [`Resolver`]. Each wait in `epoll_wait` also has a SIGALRM backstop.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::io::{self, Read};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -25,6 +23,7 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use super::dgram::{self, Datagram, REQUEST};
 use super::pace::Pace;
 use super::resolver::{Report, Resolver, SLOW};
+use super::slots::{Slots, untoken};
 use super::stream::{self, Stream};
 use super::{MAX_DATAGRAM, MAX_REPLY, Options, Outcome, QueryError, TICK, Watch};
 use crate::target::Target;
@@ -56,12 +55,7 @@ enum Query {
 }
 
 /// A host in flight.
-struct Slot {
-    index: usize,
-    generation: u32,
-    wake: Option<Instant>,
-    query: Query,
-}
+type Slot = super::slots::Slot<Query>;
 
 /// Asks every target over `proto`; the outcomes in the targets' order.
 pub(super) fn ask_all(
@@ -86,10 +80,7 @@ pub(super) fn ask_all(
         options,
         watch,
         epoll,
-        slots: Vec::new(),
-        free: Vec::new(),
-        generation: 0,
-        timers: BinaryHeap::new(),
+        slots: Slots::new(),
         pace: Pace::new(options.pace, options.burst, Instant::now()),
         resolver: None,
         next: 0,
@@ -119,30 +110,13 @@ fn socket_room() -> usize {
         .max(1)
 }
 
-/// The epoll token of socket `socket` of the host in slot `id`.
-fn token(id: u32, generation: u32, socket: usize) -> u64 {
-    (u64::from(id) << 32) | (u64::from(generation & 0xff_ffff) << 8) | (socket as u64 & 0xff)
-}
-
-/// The slot, generation and socket of a token.
-fn untoken(token: u64) -> (u32, u32, usize) {
-    (
-        (token >> 32) as u32,
-        ((token >> 8) & 0xff_ffff) as u32,
-        (token & 0xff) as usize,
-    )
-}
-
 struct Fleet<'a> {
     proto: Proto,
     targets: &'a [Target],
     options: &'a Options,
     watch: &'a mut dyn Watch,
     epoll: Epoll,
-    slots: Vec<Option<Slot>>,
-    free: Vec<u32>,
-    generation: u32,
-    timers: BinaryHeap<Reverse<(Instant, u32, u32)>>,
+    slots: Slots<Query>,
     pace: Pace,
     resolver: Option<Resolver>,
     /// The next target to begin.
@@ -192,9 +166,9 @@ impl Fleet<'_> {
                 self.watch.begun(index, deadline);
                 match target.addresses(self.options.family) {
                     Ok(addrs) => {
-                        let id = self.allocate(index, Query::Resolving(Some(deadline)));
+                        let slot = self.slots.allocate(index, Query::Resolving(Some(deadline)));
                         self.resolving += 1;
-                        self.resolved(id, addrs, deadline, now);
+                        self.resolved(slot, addrs, deadline, now);
                     }
                     Err(e) => self.record(index, Err(e.into())),
                 }
@@ -207,8 +181,8 @@ impl Fleet<'_> {
     /// Waits for events until the next timer, token or tick; how many came.
     fn wait(&mut self, events: &mut [EpollEvent], now: Instant) -> usize {
         let mut wake = now + TICK;
-        if let Some(Reverse((at, _, _))) = self.timers.peek() {
-            wake = wake.min(*at);
+        if let Some(at) = self.slots.next_wake() {
+            wake = wake.min(at);
         }
         if self.next < self.targets.len() && self.has_room() {
             wake = wake.min(self.pace.next_token(now));
@@ -225,48 +199,19 @@ impl Fleet<'_> {
         .unwrap_or(0)
     }
 
-    fn allocate(&mut self, index: usize, query: Query) -> u32 {
-        self.generation = self.generation.wrapping_add(1);
-        let slot = Slot {
-            index,
-            generation: self.generation & 0xff_ffff,
-            wake: None,
-            query,
-        };
-        match self.free.pop() {
-            Some(id) => {
-                self.slots[id as usize] = Some(slot);
-                id
-            }
-            None => {
-                self.slots.push(Some(slot));
-                (self.slots.len() - 1) as u32
-            }
-        }
-    }
-
-    /// Takes the slot `id` out while it is worked on, if it still holds `generation`.
-    fn take(&mut self, id: u32, generation: u32) -> Option<Slot> {
-        let entry = self.slots.get_mut(id as usize)?;
-        if entry.as_ref()?.generation != generation {
-            return None;
-        }
-        entry.take()
-    }
-
     /// Puts a slot back, or ends its host with `outcome`.
-    fn settle(&mut self, id: u32, mut slot: Slot, outcome: Option<Outcome>) {
+    fn settle(&mut self, mut slot: Slot, outcome: Option<Outcome>) {
         let Some(outcome) = outcome else {
-            self.slots[id as usize] = Some(slot);
-            return;
+            return self.slots.put(slot);
         };
         match &mut slot.query {
             Query::Resolving(_) => self.resolving -= 1,
             Query::Stream(_, socket) => self.close(socket),
             Query::Dgram(_, sockets) => sockets.iter_mut().for_each(|s| self.close(s)),
         }
-        self.free.push(id);
-        self.record(slot.index, outcome);
+        let index = slot.index;
+        self.slots.free(slot);
+        self.record(index, outcome);
     }
 
     fn record(&mut self, index: usize, outcome: Outcome) {
@@ -278,13 +223,6 @@ impl Fleet<'_> {
     fn close(&mut self, socket: &mut Option<Socket>) {
         if socket.take().is_some() {
             self.sockets -= 1;
-        }
-    }
-
-    fn set_timer(&mut self, id: u32, slot: &mut Slot, at: Instant) {
-        if slot.wake != Some(at) {
-            slot.wake = Some(at);
-            self.timers.push(Reverse((at, id, slot.generation)));
         }
     }
 
@@ -304,23 +242,19 @@ impl Fleet<'_> {
                 }
             }
         }
-        let id = self.allocate(index, Query::Resolving(None));
+        let slot = self.slots.allocate(index, Query::Resolving(None));
         self.resolving += 1;
-        let generation = self.generation & 0xff_ffff;
         let submitted = match &mut self.resolver {
-            Some(resolver) => resolver.submit(
-                token(id, generation, 0),
-                &self.targets[index],
-                self.options.family,
-            ),
+            Some(resolver) => {
+                resolver.submit(slot.token(0), &self.targets[index], self.options.family)
+            }
             None => Err(io::Error::other("no resolver")),
         };
-        if let Err(e) = submitted
-            && let Some(slot) = self.take(id, generation)
-        {
+        let outcome = submitted.err().map(|e| {
             let reason = format!("cannot look the name up: {}", describe(&e));
-            self.settle(id, slot, Some(Err(QueryError::Failed(reason))));
-        }
+            Err(QueryError::Failed(reason))
+        });
+        self.settle(slot, outcome);
     }
 
     /// What the resolver reported.
@@ -334,52 +268,55 @@ impl Fleet<'_> {
             match report {
                 Report::Started(token, at) => {
                     let (id, generation, _) = untoken(token);
-                    let Some(mut slot) = self.take(id, generation) else {
+                    let Some(mut slot) = self.slots.take(id, generation) else {
                         continue;
                     };
                     let deadline = at + self.options.timeout;
                     slot.query = Query::Resolving(Some(deadline));
                     self.watch.begun(slot.index, deadline);
                     // Woken first when the lookup turns slow, then at the deadline.
-                    self.set_timer(id, &mut slot, (at + SLOW).min(deadline));
-                    self.settle(id, slot, None);
+                    self.slots.wake_at(&mut slot, (at + SLOW).min(deadline));
+                    self.slots.put(slot);
                 }
                 Report::Resolved(token, result) => {
                     let (id, generation, _) = untoken(token);
-                    let Some(slot) = self.take(id, generation) else {
+                    let Some(slot) = self.slots.take(id, generation) else {
                         continue;
                     };
                     let deadline = match slot.query {
-                        Query::Resolving(deadline) => {
-                            deadline.unwrap_or(now + self.options.timeout)
-                        }
+                        Query::Resolving(Some(deadline)) => deadline,
                         _ => now + self.options.timeout,
                     };
                     match result {
-                        Ok(addrs) => {
-                            self.slots[id as usize] = Some(slot);
-                            self.resolved(id, addrs, deadline, now);
-                        }
-                        Err(e) => self.settle(id, slot, Some(Err(e.into()))),
+                        Ok(addrs) => self.resolved(slot, addrs, deadline, now),
+                        Err(e) => self.settle(slot, Some(Err(e.into()))),
                     }
                 }
             }
         }
     }
 
-    /// The host in slot `id` (resolving) has its addresses: its query proper begins.
-    fn resolved(&mut self, id: u32, addrs: Vec<SocketAddr>, deadline: Instant, now: Instant) {
-        let Some(mut slot) = self.slots[id as usize].take() else {
-            return;
-        };
+    /// The host in `slot` (resolving) has its addresses: its query proper begins.
+    fn resolved(
+        &mut self,
+        mut slot: Slot,
+        addrs: Vec<SocketAddr>,
+        deadline: Instant,
+        now: Instant,
+    ) {
         self.resolving -= 1;
         let outcome = match self.proto {
             Proto::Tcp => match Stream::start(addrs, deadline, now, self.options) {
                 Ok((machine, step)) => {
                     slot.query = Query::Stream(machine, None);
-                    self.stream_step(id, &mut slot, step, now)
+                    self.stream_step(&mut slot, step, now)
                 }
-                Err(e) => Some(Err(e)),
+                Err(e) => {
+                    // No socket was opened: nothing to close.
+                    let index = slot.index;
+                    self.slots.free(slot);
+                    return self.record(index, Err(e));
+                }
             },
             Proto::Udp => {
                 let mut addrs = addrs;
@@ -387,7 +324,7 @@ impl Fleet<'_> {
                 let mut machine = Datagram::new(addrs, deadline, now, self.options);
                 let mut sockets = Vec::new();
                 for (i, addr) in machine.addrs().to_vec().iter().enumerate() {
-                    match self.open(addr, Proto::Udp, token(id, slot.generation, i)) {
+                    match self.open(addr, Proto::Udp, slot.token(i)) {
                         Ok(socket) => sockets.push(Some(socket)),
                         Err(e) => {
                             machine.closed(i, e);
@@ -397,27 +334,15 @@ impl Fleet<'_> {
                 }
                 let step = machine.due(now);
                 slot.query = Query::Dgram(machine, sockets);
-                self.dgram_step(id, &mut slot, step, now)
+                self.dgram_step(&mut slot, step, now)
             }
         };
-        self.settle(id, slot, outcome);
+        self.settle(slot, outcome);
     }
 
     /// Fires the timers due at `now`.
     fn fire(&mut self, now: Instant) {
-        while let Some(&Reverse((at, id, generation))) = self.timers.peek() {
-            if at > now {
-                break;
-            }
-            self.timers.pop();
-            let Some(mut slot) = self.take(id, generation) else {
-                continue;
-            };
-            if slot.wake != Some(at) {
-                self.settle(id, slot, None);
-                continue;
-            }
-            slot.wake = None;
+        while let Some(mut slot) = self.slots.due(now) {
             let outcome = match &mut slot.query {
                 Query::Resolving(Some(deadline)) if now >= *deadline => {
                     let reason = format!("no answer within {}", show_seconds(self.options.timeout));
@@ -428,20 +353,20 @@ impl Fleet<'_> {
                     if let Some(resolver) = &mut self.resolver {
                         resolver.slow();
                     }
-                    self.set_timer(id, &mut slot, deadline);
+                    self.slots.wake_at(&mut slot, deadline);
                     None
                 }
-                Query::Resolving(_) => None,
+                Query::Resolving(None) => None,
                 Query::Stream(machine, _) => {
                     let step = machine.woke(now);
-                    self.stream_step(id, &mut slot, step, now)
+                    self.stream_step(&mut slot, step, now)
                 }
                 Query::Dgram(machine, _) => {
                     let step = machine.due(now);
-                    self.dgram_step(id, &mut slot, step, now)
+                    self.dgram_step(&mut slot, step, now)
                 }
             };
-            self.settle(id, slot, outcome);
+            self.settle(slot, outcome);
         }
     }
 
@@ -451,32 +376,31 @@ impl Fleet<'_> {
             return self.hear_resolver(now);
         }
         let (id, generation, socket) = untoken(data);
-        let Some(mut slot) = self.take(id, generation) else {
+        let Some(mut slot) = self.slots.take(id, generation) else {
             return;
         };
         let outcome = match &slot.query {
             Query::Stream(..) => match self.stream_ready(&mut slot, flags, now) {
-                Some(step) => self.stream_step(id, &mut slot, step, now),
+                Some(step) => self.stream_step(&mut slot, step, now),
                 None => None,
             },
             Query::Dgram(..) => match self.dgram_ready(&mut slot, socket, now) {
-                Some(step) => self.dgram_step(id, &mut slot, step, now),
+                Some(step) => self.dgram_step(&mut slot, step, now),
                 None => None,
             },
             Query::Resolving(_) => None,
         };
-        self.settle(id, slot, outcome);
+        self.settle(slot, outcome);
     }
 
     /// Carries out a stream machine's step; the outcome once it is over.
     fn stream_step(
         &mut self,
-        id: u32,
         slot: &mut Slot,
         mut step: stream::Step,
         now: Instant,
     ) -> Option<Outcome> {
-        let generation = slot.generation;
+        let token = slot.token(0);
         loop {
             let Query::Stream(machine, socket) = &mut slot.query else {
                 return None;
@@ -484,23 +408,23 @@ impl Fleet<'_> {
             match step {
                 stream::Step::Connect(addr) => {
                     self.close(socket);
-                    match self.open(&addr, Proto::Tcp, token(id, generation, 0)) {
+                    match self.open(&addr, Proto::Tcp, token) {
                         Ok(connecting) => {
                             *socket = Some(connecting);
                             let deadline = machine.deadline();
-                            self.set_timer(id, slot, deadline);
+                            self.slots.wake_at(slot, deadline);
                             return None;
                         }
                         Err(e) => step = machine.connect_failed(now, e),
                     }
                 }
                 stream::Step::Wait(at) => {
-                    self.set_timer(id, slot, at);
+                    self.slots.wake_at(slot, at);
                     return None;
                 }
                 stream::Step::Sleep(at) => {
                     self.close(socket);
-                    self.set_timer(id, slot, at);
+                    self.slots.wake_at(slot, at);
                     return None;
                 }
                 stream::Step::Done(outcome) => return Some(outcome),
@@ -556,13 +480,7 @@ impl Fleet<'_> {
     }
 
     /// Carries out a datagram machine's step; the outcome once it is over.
-    fn dgram_step(
-        &mut self,
-        id: u32,
-        slot: &mut Slot,
-        step: dgram::Step,
-        now: Instant,
-    ) -> Option<Outcome> {
+    fn dgram_step(&mut self, slot: &mut Slot, step: dgram::Step, now: Instant) -> Option<Outcome> {
         let Query::Dgram(machine, sockets) = &mut slot.query else {
             return None;
         };
@@ -582,7 +500,7 @@ impl Fleet<'_> {
             dgram::Step::Wait(at) => at,
             dgram::Step::Done(outcome) => return Some(outcome),
         };
-        self.set_timer(id, slot, at);
+        self.slots.wake_at(slot, at);
         None
     }
 

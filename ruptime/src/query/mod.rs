@@ -19,6 +19,7 @@ mod fleet;
 mod fork;
 mod pace;
 mod resolver;
+mod slots;
 mod stream;
 
 use std::fmt;

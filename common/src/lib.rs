@@ -6,6 +6,7 @@
 //! - [`mode`]: the three ways of speaking the protocol (`stream`, `fork`, `dgram`).
 //! - [`resolve`]: the `ruptime` service and its port, host names and `HOST:PORT` specs.
 //! - [`connect`]: `connect_retry`, the original's exponential backoff, bounded by a deadline.
+//! - [`datagram`]: the datagram request, padded so that no reply outgrows it.
 //! - [`oserror`]: OS errors in the words users read.
 //! - [`server`]: `initserver`, a bound (and for streams, listening) socket.
 //! - [`timeout`]: SIGALRM-style timeouts around one blocking call.
@@ -13,6 +14,7 @@
 //! - [`logging`]: the `log` backend: syslog for the daemon, stderr in the foreground.
 
 pub mod connect;
+pub mod datagram;
 pub mod duration;
 pub mod logging;
 pub mod manual;

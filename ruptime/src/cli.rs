@@ -126,12 +126,15 @@ ruptime --discover                  every host on the local networks",
     (
         "PROTOCOL",
         "\
-The protocol of the original APUE programs, unchanged:
+The protocol of the original APUE programs (and their programs still answer):
 stream, fork  connect over TCP; the daemon writes the uptime line and closes;
               the client reads until end of file (64 KiB at most)
-dgram         send a 1-byte datagram over UDP; the daemon answers with one
-              datagram holding the line; the request is sent again within the
-              timeout, and only a reply from the address asked counts",
+dgram         send a datagram over UDP; the daemon answers with one datagram
+              holding the line; the request is sent again within the
+              timeout, and only a reply from the address asked counts. The
+              request is padded to 256 bytes (a NUL, \"ruptime/1\", zeros),
+              so that the daemon can answer it without amplifying: the
+              original daemon ignores what it holds",
     ),
     ("SEE ALSO", "ruptimed(8), uptime(1)"),
 ];

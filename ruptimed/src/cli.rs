@@ -82,17 +82,26 @@ pub struct Cli {
     #[arg(long, value_name = "SECS", default_value = "1", value_parser = parse_seconds)]
     pub send_timeout: Duration,
 
-    /// In dgram mode, the most replies per second to one source (an IPv4
-    /// address, or an IPv6 /64)
+    /// In dgram mode, the most replies per second to legacy requests (shorter
+    /// than the line, as the original client's 1 byte) from one source (an
+    /// IPv4 address, an IPv6 /64, or a link-local address)
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit: u32,
 
-    /// In dgram mode, the most replies one source gets at once
+    /// In dgram mode, the most replies to legacy requests one source gets at once
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_burst: u32,
 
-    /// In dgram mode, the most replies per second in all
-    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    /// In dgram mode, the most bytes per second of replies to legacy
+    /// requests in all (one second's worth at once): a flood of them gets at
+    /// most this, so a flood of as many bytes a second or more gets at most 2
+    /// bytes back per byte
+    #[arg(long, value_name = "BYTES", default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1..))]
+    pub legacy_limit: u32,
+
+    /// In dgram mode, the most replies per second in all to padded requests
+    /// (as long as the reply, or 256 bytes: they cannot amplify)
+    #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = clap::value_parser!(u32).range(1..))]
     pub global_limit: u32,
 }
 
@@ -133,7 +142,15 @@ SIGHUP           reconnect to syslog",
 stream, fork  a client connects over TCP; the daemon writes the uptime line
               and closes
 dgram         a client sends a datagram over UDP; the daemon answers with one
-              datagram holding the line, from the address the client asked",
+              datagram holding the line, from the address the client asked.
+              ruptime pads its request to 256 bytes: a NUL, \"ruptime/1\",
+              zeros. The daemon takes requests of 1 to 1024 bytes, whatever
+              they hold, and never answers with more bytes than the request
+              had: a longer --command line is cut to the request's length.
+              A request shorter than the line (the original client's 1 byte)
+              is legacy: it gets the whole line from a budget of
+              --legacy-limit bytes a second (and --rate-limit a source), so
+              that a spoofed flood is sent back at most 2 bytes per byte",
     ),
     (
         "SEE ALSO",

@@ -3,18 +3,21 @@
 //! A request is answered only when it holds 1 to [`MAX_REQUEST`] bytes, comes
 //! from a real sender (not port 0, not a broadcast, multicast or unspecified
 //! address, which no reply could reach but a spoofer's victim), and its
-//! source and the daemon are within their rate limits. Dropped requests are
+//! budget allows ([`ratelimit`](crate::ratelimit)). A request at least as
+//! long as the line, or of at least [`PADDED_LEN`] bytes, is *padded*: its
+//! reply is never longer than it (a longer `--command` line is cut to the
+//! request's length). A shorter one is *legacy* and gets the whole line from
+//! the legacy budget. Dropped requests are
 //! counted and logged as one summary line per [`SUMMARY_EVERY`] while drops
 //! go on, never one line per packet; no timer runs when nothing is dropped.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use crate::ratelimit::{Limits, RateLimiter, Verdict};
-use crate::udp::Request;
+pub use ruptime_common::datagram::{MAX_REQUEST, PADDED_LEN};
 
-/// The longest request answered: the original sends 1 byte.
-pub const MAX_REQUEST: usize = 32;
+use crate::ratelimit::{Class, Limits, RateLimiter, Verdict};
+use crate::udp::Request;
 
 /// How often, at most, dropped requests are summed up in the log.
 pub const SUMMARY_EVERY: Duration = Duration::from_secs(10);
@@ -26,9 +29,11 @@ pub enum Drop {
     Malformed,
     /// From port 0, or a broadcast, multicast or unspecified address.
     BadSender,
-    /// Its source is over its rate limit.
+    /// A legacy request whose source is over its rate limit.
     SourceLimit,
-    /// The daemon is over its global rate limit.
+    /// A legacy request, and the legacy budget is spent.
+    LegacyLimit,
+    /// A padded request, and the daemon is over its global rate limit.
     GlobalLimit,
 }
 
@@ -47,6 +52,17 @@ pub fn check(request: &Request) -> Result<SocketAddr, Drop> {
     Ok(sender)
 }
 
+/// What a request of `len` bytes is, the line being `line` bytes long (when
+/// known), and the most bytes its reply may hold.
+fn classify(len: usize, line: Option<usize>) -> (Class, usize) {
+    if len >= PADDED_LEN || line.is_some_and(|l| len >= l) {
+        (Class::Padded, len)
+    } else {
+        // A line not known yet is paid once sent (see `Guard::sent_legacy`).
+        (Class::Legacy(line.unwrap_or(0)), usize::MAX)
+    }
+}
+
 /// Whether a reply to `addr` could reach one host.
 fn reachable(addr: IpAddr) -> bool {
     let addr = match addr {
@@ -63,6 +79,7 @@ struct Drops {
     malformed: u64,
     bad_sender: u64,
     source_limit: u64,
+    legacy_limit: u64,
     global_limit: u64,
 }
 
@@ -78,27 +95,42 @@ impl Guard {
     /// A guard with these limits.
     pub fn new(limits: Limits) -> Guard {
         Guard {
-            limiter: RateLimiter::new(limits),
+            limiter: RateLimiter::new(limits, Instant::now()),
             drops: Drops::default(),
             summary_at: None,
         }
     }
 
-    /// Whether `request` gets a reply at `now`; counts it when it does not.
-    pub fn admit(&mut self, request: &Request, now: Instant) -> bool {
+    /// Whether `request` gets a reply at `now`, the line being `line` bytes
+    /// long (`None`: not known before it is made, as with `--command`): the
+    /// most bytes the reply may hold. Counts the request when it gets none.
+    pub fn admit(&mut self, request: &Request, line: Option<usize>, now: Instant) -> Option<usize> {
+        let (class, cap) = classify(request.len, line);
         let verdict =
-            check(request).and_then(|sender| match self.limiter.check(sender.ip(), now) {
-                Verdict::Reply => Ok(()),
+            check(request).and_then(|sender| match self.limiter.check(sender, class, now) {
+                Verdict::Reply => Ok(cap),
                 Verdict::SourceLimit => Err(Drop::SourceLimit),
+                Verdict::LegacyLimit => Err(Drop::LegacyLimit),
                 Verdict::GlobalLimit => Err(Drop::GlobalLimit),
             });
         match verdict {
-            Ok(()) => true,
+            Ok(cap) => Some(cap),
             Err(why) => {
                 self.count(why, now);
-                false
+                None
             }
         }
+    }
+
+    /// A reply of `bytes` went to a legacy request admitted before its line
+    /// was known (a `--command` line): the legacy budget pays for it now.
+    pub fn sent_legacy(&mut self, bytes: usize) {
+        self.limiter.charge_legacy(bytes);
+    }
+
+    /// Whether an admitted request is legacy (its reply uncut).
+    pub fn is_legacy(request: &Request) -> bool {
+        request.cap == usize::MAX
     }
 
     /// Counts a request dropped at `now` for `why`.
@@ -108,6 +140,7 @@ impl Guard {
             Drop::Malformed => drops.malformed += 1,
             Drop::BadSender => drops.bad_sender += 1,
             Drop::SourceLimit => drops.source_limit += 1,
+            Drop::LegacyLimit => drops.legacy_limit += 1,
             Drop::GlobalLimit => drops.global_limit += 1,
         }
         self.summary_at.get_or_insert(now + SUMMARY_EVERY);
@@ -126,11 +159,13 @@ impl Guard {
         }
         let d = std::mem::take(&mut self.drops);
         self.summary_at = None;
-        let total = d.malformed + d.bad_sender + d.source_limit + d.global_limit;
+        let total = d.malformed + d.bad_sender + d.source_limit + d.legacy_limit + d.global_limit;
         log::warn!(
-            "dropped {total} datagram requests: {} over a source's rate limit, {} over the global rate limit, \
-             {} malformed, {} from senders no reply could reach",
+            "dropped {total} datagram requests: {} legacy over a source's rate limit, {} legacy over \
+             the legacy budget, {} over the global rate limit, {} malformed, {} from senders no reply \
+             could reach",
             d.source_limit,
+            d.legacy_limit,
             d.global_limit,
             d.malformed,
             d.bad_sender
@@ -141,6 +176,18 @@ impl Guard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reply_never_outgrows_a_padded_request() {
+        // Our client's request, and another client's zero padding.
+        assert_eq!(classify(256, Some(70)), (Class::Padded, 256));
+        assert_eq!(classify(70, Some(70)), (Class::Padded, 70));
+        // A --command line of unknown length: cut to the request's length.
+        assert_eq!(classify(256, None), (Class::Padded, 256));
+        // The original client's single byte: legacy, the whole line.
+        assert_eq!(classify(1, Some(70)), (Class::Legacy(70), usize::MAX));
+        assert_eq!(classify(100, None), (Class::Legacy(0), usize::MAX));
+    }
 
     #[test]
     fn only_hosts_a_reply_can_reach_are_answered() {

@@ -37,7 +37,6 @@ pub mod udp;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::time::Instant;
 
 use ruptime_common::logging::{self, Fallback, Logger, Target};
 use ruptime_common::mode::Mode;
@@ -64,11 +63,22 @@ use signals::Signals;
 pub fn run(cli: &Cli) -> Result<(), Fatal> {
     let inherited = descriptors::close_on_exec_above_stderr();
     let account = cli.user.as_deref().map(privileges::lookup).transpose()?;
-    let mut reporter = match &cli.command {
+    let reporter = match &cli.command {
         Some(path) => {
             Reporter::Command(Command::new(path, &cli.command_args, cli.request_timeout)?)
         }
         None => Reporter::Native(Native::new()),
+    };
+    let bounds = Bounds {
+        request_timeout: cli.request_timeout,
+        send_timeout: cli.send_timeout,
+        max_children: cli.max_children as usize,
+        limits: Limits {
+            rate: f64::from(cli.rate_limit),
+            burst: f64::from(cli.rate_burst),
+            legacy: f64::from(cli.legacy_limit),
+            global: f64::from(cli.global_limit),
+        },
     };
     if cli.inetd {
         let stdin = serve::inetd::stdin_kind()?;
@@ -79,7 +89,7 @@ pub fn run(cli: &Cli) -> Result<(), Fatal> {
         logging::init("ruptimed", target, Fallback::Nowhere)
             .map_err(|e| Fatal::new(e.to_string()))?;
         drop_privileges(account.as_ref())?;
-        return serve::inetd::serve(stdin, &mut reporter, Instant::now() + cli.request_timeout);
+        return serve::inetd::serve(stdin, Work::new(reporter, bounds));
     }
     let listeners = listeners(cli)?;
     let mut pid_file = cli.pid_file.as_deref().map(PidFile::lock).transpose()?;
@@ -95,16 +105,6 @@ pub fn run(cli: &Cli) -> Result<(), Fatal> {
         None
     } else {
         Some(daemon::daemonize()?)
-    };
-    let bounds = Bounds {
-        request_timeout: cli.request_timeout,
-        send_timeout: cli.send_timeout,
-        max_children: cli.max_children as usize,
-        limits: Limits {
-            rate: f64::from(cli.rate_limit),
-            burst: f64::from(cli.rate_burst),
-            global: f64::from(cli.global_limit),
-        },
     };
     let sockets: Vec<(SocketAddr, Mode)> = listeners.iter().map(|l| (l.local, l.mode)).collect();
     let source = reporter.describe();

@@ -1,68 +1,107 @@
-//! Rate limits on datagram replies, so that the daemon is no reflector.
+//! Budgets for datagram replies, so that the daemon cannot amplify.
 //!
-//! The original answers any 1-byte datagram, whatever its (spoofable) source,
-//! with about 60 bytes: a 60x amplifier. Here every reply spends a token from
-//! its source's bucket (an IPv4 address, or an IPv6 /64) and one from a global
-//! bucket. A source's bucket holds `burst` tokens and refills at `rate` per
-//! second; the global one holds and refills `global` per second. While the
-//! global bucket is low, its last quarter is kept for sources that were quiet
-//! (nothing from them for [`QUIET`]), so a flood from many addresses, which
-//! keeps its sources busy, cannot starve a well-behaved client. The table of
-//! sources is bounded; sources whose buckets have refilled are forgotten when
-//! room is needed.
+//! The original answers any 1-byte datagram, whatever its (spoofable)
+//! source, with about 70 bytes: a 70x amplifier. Here a reply never holds
+//! more bytes than its request, except for a *legacy* request (shorter than
+//! its reply, as the original client's single byte), and the two kinds are
+//! paid from separate budgets:
+//!
+//! - **Padded** requests cannot amplify, so they get a generous budget:
+//!   `global` replies a second in all (a bucket of one second's worth), and
+//!   no limit per source, so that 200 clients behind one address, or a
+//!   monitoring host asking a fleet, are never throttled.
+//! - **Legacy** requests are paid in bytes from a small bucket that refills
+//!   `legacy` bytes a second and holds one second's worth: a flood of them
+//!   draws at most that, whatever its size, so any flood of at least
+//!   `legacy` bytes a second, over a second or more, gets at most 2 bytes
+//!   back for each byte it sends (and 1 per byte in the long run). Each
+//!   source also has a bucket of `burst` replies refilling at `rate` a
+//!   second.
+//!
+//! Sources are kept in two bounded tables with O(1) lookups (least recently
+//! used first out): a source is *fresh* when first seen, and becomes *known*
+//! when it asks again after a quiet second. The last quarter of the legacy
+//! bucket is kept for known sources that were quiet, so a flood of fresh
+//! (spoofed) sources, which fills only the fresh table, cannot spend the
+//! budget of the sources already known. An IPv4 address is a source, as is an
+//! IPv6 /64, but for link-local addresses (`fe80::/10`): each address with its
+//! interface, since every link shares the one prefix.
+//!
+//! Time comes in as an argument, so the budgets are tested without sleeping.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 use std::time::{Duration, Instant};
 
-/// The limits, as the command line sets them.
+use lru::LruCache;
+
+/// The budgets, as the command line sets them.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Limits {
-    /// Replies per second to one source.
+    /// Legacy replies per second to one source.
     pub rate: f64,
-    /// Replies one source may get at once.
+    /// Legacy replies one source may get at once.
     pub burst: f64,
-    /// Replies per second in all.
+    /// Bytes per second of legacy replies in all.
+    pub legacy: f64,
+    /// Padded replies per second in all.
     pub global: f64,
 }
 
-/// Why a request gets no reply.
+/// What a request is, for the budgets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// At least as long as its reply (or cut to its own length).
+    Padded,
+    /// Shorter than its reply, which has this many bytes (0 when not known
+    /// yet: [`RateLimiter::charge_legacy`] pays once it is sent).
+    Legacy(usize),
+}
+
+/// Whether a request may be answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
-    /// It may be answered.
+    /// It may.
     Reply,
-    /// Its source is over its limit.
+    /// A legacy request whose source is over its limit.
     SourceLimit,
-    /// The daemon is over its global limit.
+    /// A legacy request, and the legacy budget is spent.
+    LegacyLimit,
+    /// A padded request, and the daemon is over its global limit.
     GlobalLimit,
 }
 
-/// The most sources remembered at once.
-const SOURCES: usize = 16_384;
+/// The most sources in each table.
+const SOURCES: usize = 8_192;
 
-/// How often, at most, a full table is swept for quiet sources.
-const SWEEP_EVERY: Duration = Duration::from_millis(100);
+/// How many seconds' worth the legacy bucket holds.
+const LEGACY_SECONDS: f64 = 1.0;
 
-/// The share of the global bucket kept for quiet sources.
+/// The share of the legacy bucket kept for known, quiet sources.
 const RESERVE: f64 = 0.25;
 
 /// How long a source must have sent nothing to count as quiet.
 const QUIET: Duration = Duration::from_secs(1);
 
-/// A source: an IPv4 address, or the /64 of an IPv6 one.
+/// A source: an IPv4 address, an IPv6 /64, or a link-local address and its
+/// interface.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Source {
     V4(u32),
     V6(u64),
+    LinkLocal(u128, u32),
 }
 
 impl Source {
-    fn of(addr: IpAddr) -> Source {
+    fn of(addr: SocketAddr) -> Source {
         match addr {
-            IpAddr::V4(v4) => Source::V4(v4.to_bits()),
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            SocketAddr::V4(v4) => Source::V4(v4.ip().to_bits()),
+            SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
                 Some(v4) => Source::V4(v4.to_bits()),
-                None => Source::V6((v6.to_bits() >> 64) as u64),
+                None if v6.ip().is_unicast_link_local() => {
+                    Source::LinkLocal(v6.ip().to_bits(), v6.scope_id())
+                }
+                None => Source::V6((v6.ip().to_bits() >> 64) as u64),
             },
         }
     }
@@ -73,13 +112,6 @@ impl Source {
 struct Bucket {
     tokens: f64,
     at: Instant,
-}
-
-/// A source's bucket, and when it last sent a request.
-#[derive(Clone, Copy, Debug)]
-struct Seen {
-    bucket: Bucket,
-    last: Option<Instant>,
 }
 
 impl Bucket {
@@ -98,190 +130,274 @@ impl Bucket {
     }
 }
 
-/// The buckets of every recent source, and the global one.
+/// A source's bucket, and when it last sent a request.
+#[derive(Clone, Copy, Debug)]
+struct Seen {
+    bucket: Bucket,
+    last: Instant,
+}
+
+/// The budgets and the tables of sources.
 #[derive(Debug)]
 pub struct RateLimiter {
     limits: Limits,
-    sources: HashMap<Source, Seen>,
+    known: LruCache<Source, Seen>,
+    fresh: LruCache<Source, Seen>,
+    legacy: Bucket,
     global: Bucket,
-    swept: Option<Instant>,
 }
 
 impl RateLimiter {
-    /// Buckets for `limits`, all full.
-    pub fn new(limits: Limits) -> RateLimiter {
+    /// Budgets for `limits`, all full at `now`.
+    pub fn new(limits: Limits, now: Instant) -> RateLimiter {
+        let size = NonZeroUsize::new(SOURCES).unwrap_or(NonZeroUsize::MIN);
         RateLimiter {
             limits,
-            sources: HashMap::new(),
-            global: Bucket::full(limits.global, Instant::now()),
-            swept: None,
+            known: LruCache::new(size),
+            fresh: LruCache::new(size),
+            legacy: Bucket::full(limits.legacy * LEGACY_SECONDS, now),
+            global: Bucket::full(limits.global, now),
         }
     }
 
-    /// Whether a request from `addr` may be answered at `now`; spends the
-    /// tokens when it may.
-    pub fn check(&mut self, addr: IpAddr, now: Instant) -> Verdict {
+    /// Whether a request of `class` from `sender` may be answered at `now`;
+    /// spends the budget when it may.
+    pub fn check(&mut self, sender: SocketAddr, class: Class, now: Instant) -> Verdict {
+        match class {
+            Class::Padded => {
+                let global = self.limits.global;
+                self.global.refill(global, global, now);
+                if self.global.tokens < 1.0 {
+                    return Verdict::GlobalLimit;
+                }
+                self.global.tokens -= 1.0;
+                Verdict::Reply
+            }
+            Class::Legacy(bytes) => self.check_legacy(Source::of(sender), bytes as f64, now),
+        }
+    }
+
+    /// Pays `bytes` of a legacy reply sent after [`check`](RateLimiter::check)
+    /// admitted it with its length unknown: the bucket may go into debt,
+    /// which its refill pays back before the next legacy reply.
+    pub fn charge_legacy(&mut self, bytes: usize) {
+        self.legacy.tokens -= bytes as f64;
+    }
+
+    fn check_legacy(&mut self, source: Source, bytes: f64, now: Instant) -> Verdict {
         let Limits {
             rate,
             burst,
-            global,
+            legacy,
+            ..
         } = self.limits;
-        let source = Source::of(addr);
-        if self.sources.len() >= SOURCES && !self.sources.contains_key(&source) {
-            self.sweep(now);
-        }
-        // A source the full table has no room for has no bucket of its own:
-        // only the global limit, without the reserve, applies to it.
-        let mut seen = if self.sources.len() < SOURCES {
-            let fresh = Seen {
-                bucket: Bucket::full(burst, now),
-                last: None,
-            };
-            Some(self.sources.entry(source).or_insert(fresh))
-        } else {
-            self.sources.get_mut(&source)
-        };
-        let quiet = match seen.as_deref_mut() {
-            Some(seen) => {
-                seen.bucket.refill(rate, burst, now);
-                let quiet = seen.last.is_none_or(|last| now >= last + QUIET);
-                seen.last = Some(now);
-                if seen.bucket.tokens < 1.0 {
-                    return Verdict::SourceLimit;
-                }
-                quiet
-            }
-            None => false,
-        };
-        self.global.refill(global, global, now);
-        let keep = if quiet { 0.0 } else { global * RESERVE };
-        if self.global.tokens < 1.0 + keep {
-            return Verdict::GlobalLimit;
-        }
-        self.global.tokens -= 1.0;
-        if let Some(seen) = seen {
-            seen.bucket.tokens -= 1.0;
-        }
-        Verdict::Reply
-    }
-
-    /// Forgets the sources whose buckets have refilled, at most every [`SWEEP_EVERY`].
-    fn sweep(&mut self, now: Instant) {
-        if self.swept.is_some_and(|at| now < at + SWEEP_EVERY) {
-            return;
-        }
-        self.swept = Some(now);
-        let Limits { rate, burst, .. } = self.limits;
-        self.sources.retain(|_, seen| {
-            seen.bucket.refill(rate, burst, now);
-            seen.bucket.tokens < burst
+        let known = self.known.get(&source).copied();
+        let fresh = known
+            .is_none()
+            .then(|| self.fresh.get(&source).copied())
+            .flatten();
+        let mut seen = known.or(fresh).unwrap_or(Seen {
+            bucket: Bucket::full(burst, now),
+            last: now,
         });
+        let quiet = now >= seen.last + QUIET;
+        // Asking again after a quiet second makes a fresh source known.
+        let promoted = fresh.is_some() && quiet;
+        let reserved = known.is_some() && quiet;
+        seen.last = now;
+        seen.bucket.refill(rate, burst, now);
+        let verdict = if seen.bucket.tokens < 1.0 {
+            Verdict::SourceLimit
+        } else {
+            let size = legacy * LEGACY_SECONDS;
+            self.legacy.refill(legacy, size, now);
+            let keep = if reserved { 0.0 } else { size * RESERVE };
+            if self.legacy.tokens < bytes.max(1.0) + keep {
+                Verdict::LegacyLimit
+            } else {
+                self.legacy.tokens -= bytes;
+                seen.bucket.tokens -= 1.0;
+                Verdict::Reply
+            }
+        };
+        if known.is_some() || promoted {
+            if promoted {
+                self.fresh.pop(&source);
+            }
+            self.known.put(source, seen);
+        } else {
+            self.fresh.put(source, seen);
+        }
+        verdict
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::{Ipv4Addr, Ipv6Addr};
+    use std::net::Ipv4Addr;
 
-    fn v4(n: u32) -> IpAddr {
-        IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + n))
+    const LIMITS: Limits = Limits {
+        rate: 10.0,
+        burst: 20.0,
+        legacy: 2048.0,
+        global: 1000.0,
+    };
+
+    fn v4(n: u32) -> SocketAddr {
+        (Ipv4Addr::from(0x0a00_0000 + n), 4000).into()
     }
 
-    fn replies(limiter: &mut RateLimiter, addr: IpAddr, n: usize, now: Instant) -> usize {
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn replies(
+        limiter: &mut RateLimiter,
+        from: SocketAddr,
+        class: Class,
+        n: usize,
+        now: Instant,
+    ) -> usize {
         (0..n)
-            .filter(|_| limiter.check(addr, now) == Verdict::Reply)
+            .filter(|_| limiter.check(from, class, now) == Verdict::Reply)
             .count()
     }
 
     #[test]
-    fn a_source_gets_its_burst_then_its_rate() {
-        let mut limiter = RateLimiter::new(Limits {
-            rate: 10.0,
-            burst: 20.0,
-            global: 1000.0,
-        });
+    fn padded_requests_have_no_limit_per_source_only_the_global_one() {
         let t0 = Instant::now();
-        assert_eq!(replies(&mut limiter, v4(1), 100, t0), 20);
-        assert_eq!(limiter.check(v4(1), t0), Verdict::SourceLimit);
+        let mut limiter = RateLimiter::new(LIMITS, t0);
+        assert_eq!(replies(&mut limiter, v4(1), Class::Padded, 2000, t0), 1000);
         assert_eq!(
-            replies(&mut limiter, v4(1), 100, t0 + Duration::from_millis(500)),
+            limiter.check(v4(2), Class::Padded, t0),
+            Verdict::GlobalLimit
+        );
+        assert_eq!(
+            replies(&mut limiter, v4(1), Class::Padded, 2000, t0 + ms(500)),
+            500
+        );
+    }
+
+    #[test]
+    fn a_legacy_source_gets_its_burst_then_its_rate() {
+        let t0 = Instant::now();
+        let mut limiter = RateLimiter::new(
+            Limits {
+                legacy: 1e9,
+                ..LIMITS
+            },
+            t0,
+        );
+        assert_eq!(replies(&mut limiter, v4(1), Class::Legacy(70), 100, t0), 20);
+        assert_eq!(
+            limiter.check(v4(1), Class::Legacy(70), t0),
+            Verdict::SourceLimit
+        );
+        assert_eq!(
+            replies(&mut limiter, v4(1), Class::Legacy(70), 100, t0 + ms(500)),
             5
         );
-        assert_eq!(
-            replies(&mut limiter, v4(2), 100, t0),
-            20,
-            "another source has its own bucket"
-        );
+        assert_eq!(replies(&mut limiter, v4(2), Class::Legacy(70), 100, t0), 20);
     }
 
     #[test]
-    fn an_ipv6_64_is_one_source_and_mapped_ipv4_is_ipv4() {
-        let mut limiter = RateLimiter::new(Limits {
-            rate: 1.0,
-            burst: 2.0,
-            global: 1000.0,
-        });
-        let now = Instant::now();
-        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
-        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
-        assert_eq!(
-            replies(&mut limiter, a, 1, now) + replies(&mut limiter, b, 5, now),
-            2
-        );
-        let mapped = IpAddr::V6(Ipv4Addr::new(10, 0, 0, 7).to_ipv6_mapped());
-        assert_eq!(
-            replies(&mut limiter, v4(7), 2, now) + replies(&mut limiter, mapped, 5, now),
-            2
-        );
-        assert_eq!(
-            replies(&mut limiter, IpAddr::V6(Ipv6Addr::LOCALHOST), 5, now),
-            2
-        );
-    }
-
-    #[test]
-    fn the_global_limit_keeps_a_reserve_for_quiet_sources() {
-        let mut limiter = RateLimiter::new(Limits {
-            rate: 10.0,
-            burst: 20.0,
-            global: 100.0,
-        });
+    fn a_legacy_flood_gets_at_most_two_bytes_back_per_byte() {
         let t0 = Instant::now();
-        let flood: usize = (0..50).map(|n| replies(&mut limiter, v4(n), 20, t0)).sum();
-        assert!(flood <= 100, "{flood} replies over a global limit of 100");
-        // The flood goes on; its sources are busy, so they cannot take the reserve.
-        let t1 = t0 + Duration::from_millis(300);
-        let more: usize = (0..50).map(|n| replies(&mut limiter, v4(n), 20, t1)).sum();
-        assert!(more <= 30, "{more} replies in 0.3 s at 100/s");
-        assert_eq!(
-            limiter.check(v4(1000), t1),
-            Verdict::Reply,
-            "a quiet source still gets its answer"
+        let mut limiter = RateLimiter::new(LIMITS, t0);
+        // 1-byte requests at the legacy budget's own rate (2 048 bytes a
+        // second), the slowest flood the bound covers, from 1 000 sources.
+        let (mut received, mut sent) = (0usize, 0usize);
+        for i in 0..20_480u64 {
+            let now = t0 + Duration::from_micros(i * 1_000_000 / 2048);
+            received += 1;
+            if limiter.check(v4((i % 1000) as u32), Class::Legacy(70), now) == Verdict::Reply {
+                sent += 70;
+            }
+            if received % 2048 == 0 {
+                assert!(sent <= 2 * received, "{sent} bytes out for {received} in");
+            }
+        }
+        assert!(
+            sent <= received + 2048,
+            "{sent} bytes out for {received} in"
         );
+        assert!(sent > 0, "some legacy requests are answered");
     }
 
     #[test]
-    fn the_table_stays_bounded_and_forgets_quiet_sources() {
-        let mut limiter = RateLimiter::new(Limits {
-            rate: 1.0,
-            burst: 1.0,
-            global: 1e9,
-        });
-        let now = Instant::now();
-        for n in 0..(SOURCES as u32 + 100) {
-            limiter.check(v4(n), now);
-        }
-        assert!(limiter.sources.len() <= SOURCES);
-        let later = now + Duration::from_secs(2);
+    fn fresh_sources_cannot_spend_the_reserve_of_known_ones() {
+        let t0 = Instant::now();
+        let mut limiter = RateLimiter::new(LIMITS, t0);
+        let monitor = v4(1_000_000);
+        // Known: asked, then asked again after a quiet second.
         assert_eq!(
-            limiter.check(v4(SOURCES as u32 + 500), later),
+            limiter.check(monitor, Class::Legacy(70), t0),
             Verdict::Reply
         );
-        assert!(
-            limiter.sources.len() <= 2,
-            "refilled buckets were forgotten: {}",
-            limiter.sources.len()
+        let t1 = t0 + ms(1500);
+        assert_eq!(
+            limiter.check(monitor, Class::Legacy(70), t1),
+            Verdict::Reply
         );
+        // A flood from fresh sources, a new one every 0.1 ms for 1.1 s,
+        // spends all but the reserve...
+        let t2 = t1 + ms(100);
+        let mut flood = 0;
+        for n in 0..11_000u32 {
+            let now = t2 + Duration::from_micros(u64::from(n) * 100);
+            flood += replies(&mut limiter, v4(n), Class::Legacy(70), 1, now);
+        }
+        let t3 = t2 + ms(1100);
+        assert!(flood * 70 <= 2048 + 2048 * 2, "{flood} replies");
+        assert_eq!(
+            limiter.check(v4(99_999), Class::Legacy(70), t3),
+            Verdict::LegacyLimit
+        );
+        // ...and the known source, quiet since, still gets its answer.
+        assert_eq!(
+            limiter.check(monitor, Class::Legacy(70), t3),
+            Verdict::Reply
+        );
+    }
+
+    #[test]
+    fn a_legacy_reply_of_unknown_length_is_paid_once_sent() {
+        let t0 = Instant::now();
+        let mut limiter = RateLimiter::new(LIMITS, t0);
+        assert_eq!(limiter.check(v4(1), Class::Legacy(0), t0), Verdict::Reply);
+        limiter.charge_legacy(3000);
+        // In debt: nothing until the refill has paid it back.
+        assert_eq!(
+            limiter.check(v4(2), Class::Legacy(0), t0 + ms(500)),
+            Verdict::LegacyLimit
+        );
+        assert_eq!(
+            limiter.check(v4(2), Class::Legacy(0), t0 + ms(1500)),
+            Verdict::Reply
+        );
+    }
+
+    #[test]
+    fn link_local_sources_are_keyed_by_address_and_interface() {
+        let source = |text: &str| Source::of(text.parse().unwrap());
+        assert_ne!(source("[fe80::1%1]:1"), source("[fe80::1%2]:1"));
+        assert_ne!(source("[fe80::1%1]:1"), source("[fe80::2%1]:1"));
+        assert_eq!(
+            source("[2001:db8:1:2::1]:1"),
+            source("[2001:db8:1:2:ffff::9]:2")
+        );
+        assert_eq!(source("[::ffff:10.0.0.7]:1"), source("10.0.0.7:9"));
+    }
+
+    #[test]
+    fn the_tables_stay_bounded() {
+        let t0 = Instant::now();
+        let mut limiter = RateLimiter::new(LIMITS, t0);
+        for n in 0..(3 * SOURCES as u32) {
+            limiter.check(v4(n), Class::Legacy(1), t0);
+            limiter.check(v4(n), Class::Legacy(1), t0 + ms(1500));
+        }
+        assert!(limiter.known.len() <= SOURCES && limiter.fresh.len() <= SOURCES);
     }
 }

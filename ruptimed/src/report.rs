@@ -56,6 +56,17 @@ impl Reporter {
         }
     }
 
+    /// How long the datagram reply is, when known before it is made (the
+    /// native line; not a command's output).
+    pub fn datagram_len(&mut self) -> Option<usize> {
+        match self {
+            Reporter::Native(native) => {
+                Some(first_line(native.current(), MAX_DATAGRAM_REPLY).len())
+            }
+            Reporter::Command(_) => None,
+        }
+    }
+
     /// The reply for a datagram client: the first line of the stream reply,
     /// cut to [`MAX_DATAGRAM_REPLY`] bytes.
     pub fn datagram_reply(&mut self) -> Cow<'_, [u8]> {

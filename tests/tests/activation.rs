@@ -148,7 +148,7 @@ fn inetd_style_serves_one_connection_per_process() {
 }
 
 #[test]
-fn inetd_style_answers_a_datagram_and_exits() {
+fn inetd_style_serves_datagrams_until_idle_then_exits() {
     let Some((_, _, daemon)) = setup("inetd style") else {
         return;
     };
@@ -156,13 +156,34 @@ fn inetd_style_answers_a_datagram_and_exits() {
     let port = probe.local_addr().unwrap().port().to_string();
     drop(probe);
     let addr = format!("127.0.0.1:{port}");
+    // `-d`: the activator execs the daemon with the socket, once.
     let activator = activate(&["-d", "--inetd", "-l", &addr, &daemon, "--inetd"]);
     wait_bound(&addr, true);
-    let out = ask("dgram", &port);
-    assert_eq!(out.code(), 0, "{out:?}");
-    uptime::assert_line(&out.stdout);
+    // The datagram server's guard: an over-long request gets nothing.
+    let raw = UdpSocket::bind("127.0.0.1:0").unwrap();
+    raw.connect(&addr).unwrap();
+    raw.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    raw.send(&[0u8; 2000]).unwrap();
+    let mut reply = [0u8; 2048];
+    assert!(
+        raw.recv(&mut reply).is_err(),
+        "a 2000-byte request is ignored"
+    );
+    for _ in 0..3 {
+        // The one process keeps the socket: each query is answered by it.
+        let out = ask("dgram", &port);
+        assert_eq!(out.code(), 0, "{out:?}");
+        uptime::assert_line(&out.stdout);
+    }
+    let last = std::time::Instant::now();
     let done = activator.finish(WAIT);
     assert!(done.status.success(), "{done:?}");
+    let idle = last.elapsed();
+    assert!(
+        idle >= Duration::from_millis(2500),
+        "exits once idle for 3 s, not at once: {idle:?}"
+    );
 }
 
 #[test]

@@ -65,16 +65,7 @@ fn a_storm_of_signals_loses_no_request() {
     use std::thread;
 
     for mode in ["stream", "fork", "dgram"] {
-        let daemon = Daemon::start(&[
-            "-m",
-            mode,
-            "-l",
-            "127.0.0.1",
-            "--rate-limit",
-            "1000",
-            "--rate-burst",
-            "1000",
-        ]);
+        let daemon = Daemon::start(&["-m", mode, "-l", "127.0.0.1"]);
         let (pid, port) = (daemon.pid(), daemon.port().to_string());
         let done = Arc::new(AtomicBool::new(false));
         let storm = {

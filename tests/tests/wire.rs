@@ -5,6 +5,7 @@ use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::thread;
 use std::time::Duration;
 
+use ruptime_common::datagram::padded_request;
 use ruptime_tests::daemon::Daemon;
 use ruptime_tests::process::ruptime;
 use ruptime_tests::uptime;
@@ -24,7 +25,7 @@ fn the_stream_server_writes_one_line_and_closes() {
 }
 
 #[test]
-fn the_dgram_server_answers_each_one_byte_datagram_with_one_datagram() {
+fn the_dgram_server_answers_each_one_byte_datagram_of_the_original_client() {
     let daemon = Daemon::start(&["-m", "dgram", "-l", "127.0.0.1"]);
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket.set_read_timeout(Some(WAIT)).unwrap();
@@ -62,12 +63,13 @@ fn stream_and_fork_clients_print_exactly_what_an_original_server_sends() {
 }
 
 #[test]
-fn the_dgram_client_sends_one_nul_byte_and_prints_the_reply() {
+fn an_original_daemon_answers_the_padded_request() {
+    // As the original daemon: whatever the request holds, the line comes back.
     let server = UdpSocket::bind("127.0.0.1:0").unwrap();
     server.set_read_timeout(Some(WAIT)).unwrap();
     let port = server.local_addr().unwrap().port();
     let answer = thread::spawn(move || {
-        let mut request = [0u8; 64];
+        let mut request = [0u8; 2048];
         let (n, peer) = server.recv_from(&mut request).unwrap();
         server
             .send_to(
@@ -83,7 +85,40 @@ fn the_dgram_client_sends_one_nul_byte_and_prints_the_reply() {
         out.stdout_text(),
         " 12:00:00 up 3 min,  0 user,  load average: 0.00, 0.00, 0.00\n"
     );
-    assert_eq!(answer.join().unwrap(), [0]);
+    let request = answer.join().unwrap();
+    assert_eq!(request, padded_request(), "a NUL, the marker, zeros");
+    assert_eq!(request.len(), 256);
+}
+
+#[test]
+fn a_reply_is_never_longer_than_a_padded_request() {
+    let long = "x".repeat(400);
+    let daemon = Daemon::start(&[
+        "-m",
+        "dgram",
+        "-l",
+        "127.0.0.1",
+        "--command",
+        "/bin/echo",
+        "--command-arg",
+        &long,
+    ]);
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_read_timeout(Some(WAIT)).unwrap();
+    socket.connect(daemon.addrs[0]).unwrap();
+    let mut reply = [0u8; 2048];
+    // Our client's 256 bytes: the 401-byte line, cut to 256.
+    socket.send(&padded_request()).unwrap();
+    let n = socket.recv(&mut reply).unwrap();
+    assert_eq!(&reply[..n], &long.as_bytes()[..256]);
+    // Another client's zero padding, longer than the line: the whole line.
+    socket.send(&[0u8; 512]).unwrap();
+    let n = socket.recv(&mut reply).unwrap();
+    assert_eq!(&reply[..n], format!("{long}\n").as_bytes());
+    // The original client's byte is legacy: the whole line, from its budget.
+    socket.send(&[0]).unwrap();
+    let n = socket.recv(&mut reply).unwrap();
+    assert_eq!(n, 401);
 }
 
 #[test]
@@ -119,10 +154,10 @@ fn a_burst_to_several_addresses_is_answered_from_each_address_asked() {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket.set_read_timeout(Some(WAIT)).unwrap();
     let asked = ["127.0.0.7", "127.0.0.8", "127.0.0.9"];
-    let rounds = 6; // 18 requests: within the default burst of 20 per source
+    let rounds = 6;
     for _ in 0..rounds {
         for to in asked {
-            socket.send_to(&[0], (to, port)).unwrap();
+            socket.send_to(&padded_request(), (to, port)).unwrap();
         }
     }
     let mut answers = std::collections::BTreeMap::new();

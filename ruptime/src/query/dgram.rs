@@ -1,7 +1,9 @@
-//! The datagram client (APUE figure 16.18): a 1-byte request, one datagram back.
+//! The datagram client (APUE figure 16.18): a request, one datagram back.
 //!
-//! [`Datagram`] is one host's query as a state machine, with three fixes to
-//! the original: the request is sent again a few times within the deadline
+//! [`Datagram`] is one host's query as a state machine, with four fixes to
+//! the original: the request is padded to 256 bytes (see
+//! `ruptime_common::datagram`), so that the daemon can answer it without
+//! amplifying anything; the request is sent again a few times within the deadline
 //! (UDP drops); each of the host's addresses gets its own connected socket,
 //! so only a reply from an address asked is accepted and an ICMP "port
 //! unreachable" ends the wait with "connection refused" at once (the
@@ -15,13 +17,14 @@ use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use ruptime_common::datagram::{PADDED_LEN, padded_request};
 use ruptime_common::timeout::with_deadline;
 
 use super::{Answer, MAX_DATAGRAM, Options, Outcome, QueryError};
 use crate::target::Target;
 
-/// The request: one NUL byte, as the original sends.
-pub(super) const REQUEST: [u8; 1] = [0];
+/// The request: a NUL, as the original sends, then the marker and padding.
+pub(super) const REQUEST: [u8; PADDED_LEN] = padded_request();
 
 /// The first wait before the request is sent again; it doubles after each send.
 const FIRST_RESEND: Duration = Duration::from_millis(500);

@@ -9,6 +9,7 @@ use nix::errno::Errno;
 use socket2::Socket;
 
 use super::Work;
+use crate::guard::Guard;
 use crate::report::Reporter;
 use crate::throttle::{Throttle, held_note};
 use crate::udp;
@@ -16,26 +17,40 @@ use crate::udp;
 /// The most batches served per wake-up, so other sockets and signals get a turn.
 const BATCHES: usize = 4;
 
-/// Answers the datagrams waiting on `socket`, a batch (`recvmmsg`) at a time.
-pub(super) fn serve(socket: &Socket, work: &mut Work) {
+/// Answers the datagrams waiting on `socket`, a batch (`recvmmsg`) at a
+/// time; how many requests it admitted.
+pub(super) fn serve(socket: &Socket, work: &mut Work) -> usize {
     let fd = socket.as_fd();
+    let mut admitted = 0;
     for _ in 0..BATCHES {
         let received = match work.batch.receive(fd) {
             Ok(received) => received,
             Err(Errno::EINTR) => continue,
-            Err(Errno::EAGAIN) => return,
-            Err(e) => return warn(&mut work.errors, "recvmmsg error", e),
+            Err(Errno::EAGAIN) => return admitted,
+            Err(e) => {
+                warn(&mut work.errors, "recvmmsg error", e);
+                return admitted;
+            }
         };
         let now = Instant::now();
         let guard = &mut work.guard;
-        work.batch
-            .requests
-            .retain(|request| guard.admit(request, now));
+        let line = work.reporter.datagram_len();
+        work.batch.requests.retain_mut(|request| {
+            guard
+                .admit(request, line, now)
+                .map(|cap| request.cap = cap)
+                .is_some()
+        });
+        admitted += work.batch.requests.len();
         let errors = &mut work.errors;
         if matches!(work.reporter, Reporter::Command(_)) {
             // A run of the command per request, as the original.
             for request in &work.batch.requests {
-                if let Err(e) = udp::reply(fd, request, &work.reporter.datagram_reply()) {
+                let reply = work.reporter.datagram_reply();
+                if Guard::is_legacy(request) {
+                    work.guard.sent_legacy(reply.len());
+                }
+                if let Err(e) = udp::reply(fd, request, &reply) {
                     warn(errors, "sendmsg error", e);
                 }
             }
@@ -46,9 +61,10 @@ pub(super) fn serve(socket: &Socket, work: &mut Work) {
                 .reply(fd, &reply, |e| warn(errors, "sendmmsg error", e));
         }
         if received < udp::BATCH {
-            return;
+            return admitted;
         }
     }
+    admitted
 }
 
 fn warn(errors: &mut Throttle, what: &str, error: Errno) {

@@ -3,21 +3,25 @@
 //! inetd, xinetd and systemd (`Accept=yes`, `StandardInput=socket`) accept
 //! the connection and start the server with it on its standard streams. A
 //! stream socket gets the reply and is closed; a datagram socket (inetd's
-//! `wait` mode) has its waiting request answered.
+//! `wait` mode) is served as the datagram server serves, guard and budgets
+//! included, until it has been idle for [`IDLE`]: a burst of requests costs
+//! one process, not one each.
 
 use std::io;
 use std::os::fd::AsFd;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use ruptime_common::oserror::describe;
 use socket2::{SockRef, Type};
 
-use super::send_all;
+use super::{Work, dgram, send_all};
 use crate::fatal::Fatal;
-use crate::guard;
-use crate::report::Reporter;
-use crate::udp;
+
+/// How long a datagram socket may stay idle before the process exits.
+pub(crate) const IDLE: Duration = Duration::from_secs(3);
 
 /// What standard input holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,17 +51,21 @@ pub(crate) fn stdin_kind() -> Result<Stdin, Fatal> {
     }
 }
 
-/// Answers the connection or the datagram on standard input by `deadline`.
+/// Answers the connection, or the datagrams, on standard input: a
+/// connection once, by the request timeout; datagrams with the guard and the
+/// budgets of the datagram server, until none has come for [`IDLE`] (as
+/// inetd's `wait` services do).
 ///
 /// # Errors
-/// The request or the reply fails, or no datagram comes in time.
-pub(crate) fn serve(kind: Stdin, reporter: &mut Reporter, deadline: Instant) -> Result<(), Fatal> {
+/// The connection's reply fails, or no datagram comes at all.
+pub(crate) fn serve(kind: Stdin, mut work: Work) -> Result<(), Fatal> {
     let stdin = io::stdin();
     let failed = |e: io::Error| Fatal::new(format!("--inetd: {}", describe(&e)));
+    let socket = SockRef::from(&stdin);
     match kind {
         Stdin::Connection => {
-            let socket = SockRef::from(&stdin);
-            send_all(&socket, &reporter.stream_reply(), deadline).map_err(failed)?;
+            let deadline = Instant::now() + work.limit;
+            send_all(&socket, &work.reporter.stream_reply(), deadline).map_err(failed)?;
             let peer = socket.peer_addr().ok().and_then(|a| a.as_socket());
             log::info!(
                 "answered {} (inetd)",
@@ -66,21 +74,28 @@ pub(crate) fn serve(kind: Stdin, reporter: &mut Reporter, deadline: Instant) -> 
             Ok(())
         }
         Stdin::Datagram => {
-            let fd = stdin.as_fd();
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let timeout = PollTimeout::try_from(remaining).unwrap_or(PollTimeout::MAX);
-            if poll(&mut [PollFd::new(fd, PollFlags::POLLIN)], timeout)
-                .map_err(|e| failed(e.into()))?
-                == 0
-            {
+            let timeout = PollTimeout::try_from(IDLE).unwrap_or(PollTimeout::MAX);
+            let (mut woken, mut admitted) = (0usize, 0usize);
+            loop {
+                let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
+                match poll(&mut fds, timeout) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(Errno::EINTR) => continue,
+                    Err(e) => return Err(failed(e.into())),
+                }
+                woken += 1;
+                admitted += dgram::serve(&socket, &mut work);
+                work.guard.summarize(Instant::now(), false);
+            }
+            work.guard.summarize(Instant::now(), true);
+            if woken == 0 {
                 return Err(Fatal::new("--inetd: no datagram came"));
             }
-            let mut buf = [0u8; 64];
-            let request = udp::receive(fd, &mut buf).map_err(|e| failed(e.into()))?;
-            guard::check(&request)
-                .map_err(|why| Fatal::new(format!("--inetd: request dropped: {why:?}")))?;
-            udp::reply(fd, &request, &reporter.datagram_reply()).map_err(|e| failed(e.into()))?;
-            log::info!("answered {} (inetd)", udp::show(&request));
+            log::info!(
+                "answered {admitted} datagram requests (inetd); none for {} s, exiting",
+                IDLE.as_secs()
+            );
             Ok(())
         }
     }

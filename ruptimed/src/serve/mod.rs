@@ -230,7 +230,9 @@ impl Server {
         match listener.mode {
             Mode::Stream => stream::serve(&listener.socket, &mut self.work),
             Mode::Fork => fork::serve(&listener.socket, &mut self.work),
-            Mode::Dgram => dgram::serve(&listener.socket, &mut self.work),
+            Mode::Dgram => {
+                dgram::serve(&listener.socket, &mut self.work);
+            }
         }
     }
 

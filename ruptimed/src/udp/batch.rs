@@ -12,8 +12,9 @@ use super::{ReplyFrom, Request, request};
 /// How many requests one `recvmmsg` takes at most.
 pub const BATCH: usize = 32;
 
-/// The longest request kept (a longer one shows as truncated).
-const REQUEST_ROOM: usize = 64;
+/// Room for the longest request answered and a byte more, so that a longer
+/// one shows as truncated.
+const REQUEST_ROOM: usize = ruptime_common::datagram::MAX_REQUEST + 1;
 
 /// Room to receive and answer [`BATCH`] requests with one system call each.
 #[derive(Debug)]
@@ -78,13 +79,18 @@ impl Batch {
         Ok(taken)
     }
 
-    /// Sends `reply` to the sender of each of `requests`, from the address
-    /// each asked: a `sendmmsg` per run of requests that share that address.
+    /// Sends `reply` (at most each request's cap of it) to the sender of
+    /// each of `requests`, from the address each asked: a `sendmmsg` per run
+    /// of requests that share that address and length.
     /// A reply that cannot be sent is reported to `failed` and skipped.
     pub fn reply(&mut self, fd: BorrowedFd<'_>, reply: &[u8], mut failed: impl FnMut(Errno)) {
         let mut rest = &self.requests[..];
         while let Some(first) = rest.first() {
-            let run = rest.iter().take_while(|r| r.from == first.from).count();
+            let len = reply.len().min(first.cap);
+            let run = rest
+                .iter()
+                .take_while(|r| r.from == first.from && reply.len().min(r.cap) == len)
+                .count();
             let (group, later) = rest.split_at(run);
             rest = later;
             self.peers.clear();
@@ -94,7 +100,14 @@ impl Batch {
                 ReplyFrom::V4(_) => &mut self.v4,
                 ReplyFrom::V6(..) => &mut self.v6,
             };
-            send_run(fd, headers, &self.peers, first.from, reply, &mut failed);
+            send_run(
+                fd,
+                headers,
+                &self.peers,
+                first.from,
+                &reply[..len],
+                &mut failed,
+            );
         }
     }
 }

@@ -114,6 +114,8 @@ pub struct Request {
     pub truncated: bool,
     /// Its sender.
     pub peer: SockaddrStorage,
+    /// The most bytes its reply may hold (set by the guard).
+    pub cap: usize,
     from: ReplyFrom,
 }
 
@@ -165,16 +167,18 @@ fn request(msg: &RecvMsg<'_, '_, SockaddrStorage>) -> nix::Result<Request> {
         len: msg.bytes,
         truncated,
         peer,
+        cap: usize::MAX,
         from,
     })
 }
 
-/// Sends `reply` to the request's sender, from the address it asked.
+/// Sends `reply` (at most the request's cap of it) to the request's sender,
+/// from the address it asked.
 ///
 /// # Errors
 /// The errors of `sendmsg`, e.g. `EAGAIN` when the socket buffer is full.
 pub fn reply(fd: BorrowedFd<'_>, request: &Request, reply: &[u8]) -> nix::Result<()> {
-    let iov = [IoSlice::new(reply)];
+    let iov = [IoSlice::new(&reply[..reply.len().min(request.cap)])];
     request.from.with_cmsgs(|cmsgs| {
         sendmsg(
             fd.as_raw_fd(),

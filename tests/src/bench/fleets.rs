@@ -121,7 +121,7 @@ pub fn run(bin_dir: &Path) -> String {
     let daemons = ["stream", "fork", "dgram"]
         .map(|mode| {
             let command = net.command(&bin_dir.join("ruptimed"), &[]);
-            let args = ["-m", mode, "-l", "0.0.0.0", "--global-limit", "10000000"];
+            let args = ["-m", mode, "-l", "0.0.0.0"];
             (mode, Daemon::start_command(command, &args))
         })
         .into();

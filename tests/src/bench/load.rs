@@ -203,7 +203,8 @@ impl Slot {
                         socket.into()
                     }
                 };
-                socket.send(&[0])?;
+                // Padded, as ruptime pads it.
+                socket.send(&ruptime_common::datagram::padded_request())?;
                 Ok(Slot::Udp {
                     socket,
                     started: now,

@@ -83,18 +83,6 @@ struct Row {
     our_cpu: f64,
 }
 
-/// The load generator sends every request from 127.0.0.1, so the datagram
-/// rate limits (per source, and global) are raised for the benchmark; they
-/// are set on the command line, not weakened in the code.
-const ONE_CLIENT_LIMITS: [&str; 6] = [
-    "--rate-limit",
-    "10000000",
-    "--rate-burst",
-    "10000000",
-    "--global-limit",
-    "10000000",
-];
-
 /// How the daemon makes its reports.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Source {
@@ -151,7 +139,6 @@ impl Config {
             "0",
         ];
         args.extend_from_slice(&["--max-children", "64"]);
-        args.extend_from_slice(&ONE_CLIENT_LIMITS);
         match self.source {
             Source::Native => {}
             Source::Exec => args.extend_from_slice(&["--command", "/usr/bin/uptime"]),

@@ -2,18 +2,32 @@
 
 use std::time::Duration;
 
-/// Parses a positive number of seconds such as `5`, `0.25` or `1.5`.
+/// The shortest duration a flag takes: one millisecond.
+pub const SHORTEST: Duration = Duration::from_millis(1);
+
+/// The longest duration a flag takes: a day. Longer is a typo, and an
+/// instant that far ahead can overflow.
+pub const LONGEST: Duration = Duration::from_secs(86_400);
+
+/// Parses a number of seconds such as `5`, `0.25` or `1.5`, from
+/// [`SHORTEST`] to [`LONGEST`].
 ///
 /// # Errors
-/// A one-line reason for clap to show, for zero, negative or non-numeric input.
+/// A one-line reason for clap to show, for input that is not a number or
+/// is out of that range.
 pub fn parse_seconds(text: &str) -> Result<Duration, String> {
     let secs: f64 = text
+        .trim()
         .parse()
         .map_err(|_| format!("'{text}' is not a number of seconds"))?;
-    if secs.is_nan() || secs <= 0.0 {
-        return Err(format!("'{text}' must be more than 0 seconds"));
+    let range = || format!("'{text}' is out of range: 0.001 to 86400 seconds (a day)");
+    if !secs.is_finite() {
+        return Err(range());
     }
-    Duration::try_from_secs_f64(secs).map_err(|_| format!("'{text}' seconds is too long"))
+    match Duration::try_from_secs_f64(secs) {
+        Ok(d) if (SHORTEST..=LONGEST).contains(&d) => Ok(d),
+        _ => Err(range()),
+    }
 }
 
 /// Shows a duration the way a user would type it: `5 s`, `0.25 s`.
@@ -29,9 +43,17 @@ mod tests {
     fn parses_whole_and_fractional_seconds() {
         assert_eq!(parse_seconds("5"), Ok(Duration::from_secs(5)));
         assert_eq!(parse_seconds("0.25"), Ok(Duration::from_millis(250)));
-        for bad in ["0", "-1", "abc", "", "NaN", "inf", "1e300"] {
+        assert_eq!(parse_seconds("86400"), Ok(LONGEST));
+        assert_eq!(parse_seconds("0.001"), Ok(SHORTEST));
+        for bad in [
+            "0", "-1", "abc", "", "NaN", "inf", "1e300", "1e19", "86400.5", "0.0001",
+        ] {
             assert!(parse_seconds(bad).is_err(), "{bad:?} should be refused");
         }
+        assert_eq!(
+            parse_seconds("1e19").unwrap_err(),
+            "'1e19' is out of range: 0.001 to 86400 seconds (a day)"
+        );
     }
 
     #[test]

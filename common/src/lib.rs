@@ -2,6 +2,7 @@
 //! programs of *Advanced Programming in the UNIX Environment*, chapter 16.
 //!
 //! - [`duration`]: seconds on the command line and in messages.
+//! - [`inherited`]: signal dispositions and the mask, reset at start.
 //! - [`manual`]: the manual's extra sections, for `--help` and man pages.
 //! - [`mode`]: the three ways of speaking the protocol (`stream`, `fork`, `dgram`).
 //! - [`resolve`]: the `ruptime` service and its port, host names and `HOST:PORT` specs.
@@ -16,6 +17,7 @@
 pub mod connect;
 pub mod datagram;
 pub mod duration;
+pub mod inherited;
 pub mod logging;
 pub mod manual;
 pub mod mode;

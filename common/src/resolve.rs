@@ -48,6 +48,10 @@ pub enum ResolveError {
     },
     /// A `HOST:PORT` spec that cannot be split (e.g. `[::1` or `host:`).
     BadSpec(String),
+    /// A port number out of range.
+    PortRange(String),
+    /// Port 0, which a client cannot ask.
+    ZeroPort,
     /// The resolver failed, or found no usable address; the text says why.
     Lookup(String),
 }
@@ -61,6 +65,10 @@ impl fmt::Display for ResolveError {
                 proto.name()
             ),
             ResolveError::BadSpec(spec) => write!(f, "invalid address '{spec}'"),
+            ResolveError::PortRange(spec) => {
+                write!(f, "port {spec} is out of range: 0 to 65535")
+            }
+            ResolveError::ZeroPort => f.write_str("port 0 cannot be asked: 1 to 65535"),
             ResolveError::Lookup(reason) => write!(f, "cannot resolve: {reason}"),
         }
     }
@@ -78,13 +86,26 @@ pub fn default_port(proto: Proto) -> u16 {
 /// # Errors
 /// [`ResolveError::UnknownService`] when `spec` is neither.
 pub fn port(spec: &str, proto: Proto) -> Result<u16, ResolveError> {
-    if let Ok(number) = spec.parse::<u16>() {
-        return Ok(number);
+    if !spec.is_empty() && spec.bytes().all(|b| b.is_ascii_digit()) {
+        return spec
+            .parse::<u16>()
+            .map_err(|_| ResolveError::PortRange(spec.to_owned()));
     }
     lookup_service(spec, proto).ok_or_else(|| ResolveError::UnknownService {
         name: spec.to_owned(),
         proto,
     })
+}
+
+/// A port to ask, as [`port`] reads it, but not 0.
+///
+/// # Errors
+/// As [`port`]; [`ResolveError::ZeroPort`] for 0.
+pub fn remote_port(spec: &str, proto: Proto) -> Result<u16, ResolveError> {
+    match port(spec, proto)? {
+        0 => Err(ResolveError::ZeroPort),
+        number => Ok(number),
+    }
 }
 
 fn lookup_service(name: &str, proto: Proto) -> Option<u16> {
@@ -186,7 +207,14 @@ ruptime 4712/udp
             port("no-such-service-here", Proto::Tcp),
             Err(ResolveError::UnknownService { .. })
         ));
-        assert!(port("65536", Proto::Tcp).is_err());
+        assert_eq!(
+            port("99999", Proto::Tcp),
+            Err(ResolveError::PortRange("99999".into()))
+        );
+        assert_eq!(
+            port("99999", Proto::Tcp).unwrap_err().to_string(),
+            "port 99999 is out of range: 0 to 65535"
+        );
     }
 
     #[test]

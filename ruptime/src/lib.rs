@@ -50,6 +50,8 @@ const NAMING: Duration = Duration::from_secs(1);
 
 /// Asks every host (or discovers them) and prints the results; the exit status.
 pub fn run(cli: &Cli) -> ExitCode {
+    // Fork mode waits for its children: SIGCHLD must not be ignored.
+    let _ = ruptime_common::inherited::reset_signals();
     raise_descriptor_limit();
     let family = match (cli.ipv4, cli.ipv6) {
         (true, _) => Family::V4,
@@ -62,7 +64,7 @@ pub fn run(cli: &Cli) -> ExitCode {
         cli.mode.proto()
     };
     let port = match &cli.port {
-        Some(spec) => match resolve::port(spec, proto) {
+        Some(spec) => match resolve::remote_port(spec, proto) {
             Ok(port) => port,
             Err(e) => return fail(USAGE, &format!("--port {spec}: {e}")),
         },

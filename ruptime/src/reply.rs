@@ -132,13 +132,17 @@ fn parse_line(line: &[u8]) -> Option<Sample> {
         uptime = first.checked_mul(86_400)?;
         first = c.number()?;
     }
-    if c.eat(b":").is_some() {
-        uptime += first.checked_mul(3_600)? + u64::from(c.two_digits(60)?) * 60;
+    // Checked all through: a number out of range is not an uptime.
+    let rest = if c.eat(b":").is_some() {
+        first
+            .checked_mul(3_600)?
+            .checked_add(u64::from(c.two_digits(60)?) * 60)?
     } else {
         c.gap()?;
         c.eat(b"min")?;
-        uptime += first.checked_mul(60)?;
-    }
+        first.checked_mul(60)?
+    };
+    uptime = uptime.checked_add(rest)?;
     c.eat(b",")?;
     c.gap()?;
     let users = c.number()?;
@@ -218,6 +222,10 @@ mod tests {
             " 25:11:28 up 6 min,  0 user,  load average: 0.24, 0.07, 0.02\n",
             " 03:11:28 up 6 hrs,  0 user,  load average: 0.24, 0.07, 0.02\n",
             "uid=0(root) gid=0(root)\n",
+            // Days, hours and minutes that overflow 64 bits of seconds.
+            " 03:11:28 up 213503982334601 days, 999 min,  0 user,  load average: 0.24, 0.07, 0.02\n",
+            " 03:11:28 up 213503982334601 days, 23:59,  0 user,  load average: 0.24, 0.07, 0.02\n",
+            " 03:11:28 up 999999999999999999 min,  0 user,  load average: 0.24, 0.07, 0.02\n",
         ] {
             assert_eq!(parse(odd.as_bytes()), Reply::Unknown, "{odd:?}");
         }
@@ -234,6 +242,27 @@ mod tests {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
             let _ = parse(&bytes);
+        }
+
+        /// Replies up to the 64 KiB cap: long runs of digits, spaces and
+        /// line pieces, whatever their size.
+        #[test]
+        fn replies_up_to_the_cap_never_panic(
+            pieces in proptest::collection::vec(
+                prop_oneof![
+                    Just(b" 03:11:28 up ".to_vec()),
+                    Just(b" days, ".to_vec()),
+                    Just(b"load average: ".to_vec()),
+                    proptest::collection::vec(b'0'..=b'9', 1..40),
+                    proptest::collection::vec(Just(b' '), 1..2048),
+                    proptest::collection::vec(any::<u8>(), 0..4096),
+                ],
+                1..64,
+            )
+        ) {
+            let mut reply: Vec<u8> = pieces.concat();
+            reply.truncate(crate::query::MAX_REPLY);
+            let _ = parse(&reply);
         }
 
         #[test]

@@ -46,7 +46,7 @@ impl Target {
     /// A spec that cannot be read is kept, to be reported as this host's failure.
     pub fn new(spec: &str, port: u16, proto: Proto) -> Target {
         let endpoint = resolve::split_host_port(spec).and_then(|(host, own)| {
-            let port = own.map_or(Ok(port), |p| resolve::port(p, proto))?;
+            let port = own.map_or(Ok(port), |p| resolve::remote_port(p, proto))?;
             Ok((host.to_owned(), port))
         });
         Target {

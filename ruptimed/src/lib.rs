@@ -2,7 +2,8 @@
 //! this host's uptime line.
 //!
 //! - [`cli`]: the command line.
-//! - [`listen`]: binding the sockets (all addresses by default).
+//! - [`listen`]: binding the sockets (all addresses by default); [`notify`]:
+//!   what systemd passes in the environment, taken once.
 //! - [`daemon`]: detaching, with the verdict reported to the terminal;
 //!   [`descriptors`]: inherited descriptors kept from commands.
 //! - [`pidfile`]: the locked pid file; [`privileges`]: dropping root.
@@ -25,6 +26,7 @@ pub mod fatal;
 pub mod forked;
 pub mod guard;
 pub mod listen;
+pub mod notify;
 pub mod pidfile;
 pub mod privileges;
 pub mod ratelimit;
@@ -38,11 +40,11 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
 
+use notify::Systemd;
 use ruptime_common::logging::{self, Fallback, Logger, Target};
 use ruptime_common::mode::Mode;
 use ruptime_common::oserror::describe;
 use ruptime_common::resolve;
-use sd_notify::NotifyState;
 
 use cli::Cli;
 use command::Command;
@@ -61,6 +63,13 @@ use signals::Signals;
 /// # Errors
 /// Anything that stops the daemon from starting, or `poll` failing later.
 pub fn run(cli: &Cli) -> Result<(), Fatal> {
+    // Whatever a supervisor left: no signal ignored or blocked.
+    ruptime_common::inherited::reset_signals()
+        .map_err(|e| Fatal::new(format!("cannot reset the signal mask: {}", e.desc())))?;
+    // SAFETY: the daemon starts no thread: nothing else reads the environment.
+    #[allow(unsafe_code)]
+    let systemd = unsafe { Systemd::take() }
+        .map_err(|e| Fatal::new(format!("socket activation: {}", describe(&e))))?;
     let inherited = descriptors::close_on_exec_above_stderr();
     let account = cli.user.as_deref().map(privileges::lookup).transpose()?;
     let reporter = match &cli.command {
@@ -91,7 +100,7 @@ pub fn run(cli: &Cli) -> Result<(), Fatal> {
         drop_privileges(account.as_ref())?;
         return serve::inetd::serve(stdin, Work::new(reporter, bounds));
     }
-    let listeners = listeners(cli)?;
+    let listeners = listeners(cli, &systemd.fds)?;
     let mut pid_file = cli.pid_file.as_deref().map(PidFile::lock).transpose()?;
     let target = match (&cli.syslog_socket, cli.foreground) {
         (Some(path), _) => Target::SyslogAt(path.clone()),
@@ -118,7 +127,7 @@ pub fn run(cli: &Cli) -> Result<(), Fatal> {
             if let Some(readiness) = readiness {
                 readiness.ready();
             }
-            tell_systemd(NotifyState::Ready);
+            tell_systemd(&systemd, "READY=1");
             server
         }
         (Err(e), Some(readiness)) => {
@@ -133,20 +142,20 @@ pub fn run(cli: &Cli) -> Result<(), Fatal> {
             describe(&e)
         );
     }
-    let served = server.run();
-    tell_systemd(NotifyState::Stopping);
+    // STOPPING=1 as soon as SIGTERM comes, while children may still run.
+    let served = server.run(|| tell_systemd(&systemd, "STOPPING=1"));
     log::info!("exiting");
     served
 }
 
 /// The sockets systemd passed, else the ones `--listen` and `--port` name.
-fn listeners(cli: &Cli) -> Result<Vec<Listener>, Fatal> {
+fn listeners(cli: &Cli, passed: &[std::os::fd::RawFd]) -> Result<Vec<Listener>, Fatal> {
     let stream_mode = if cli.mode == Mode::Fork {
         Mode::Fork
     } else {
         Mode::Stream
     };
-    if let Some(passed) = listen::from_systemd(stream_mode)? {
+    if let Some(passed) = listen::from_systemd(passed, stream_mode)? {
         return Ok(passed);
     }
     let proto = cli.mode.proto();
@@ -191,8 +200,8 @@ fn drop_privileges(account: Option<&Account>) -> Result<(), Fatal> {
 }
 
 /// Tells systemd (when it started us, with `Type=notify`) how we are.
-fn tell_systemd(state: NotifyState<'_>) {
-    if let Err(e) = sd_notify::notify(&[state]) {
+fn tell_systemd(systemd: &Systemd, state: &str) {
+    if let Err(e) = systemd.notify(state) {
         log::warn!("cannot notify systemd: {}", describe(&e));
     }
 }

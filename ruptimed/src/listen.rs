@@ -11,7 +11,7 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
 use ruptime_common::mode::Mode;
 use ruptime_common::oserror::describe;
@@ -126,21 +126,20 @@ fn bind_together(
     Ok(listeners)
 }
 
-/// The sockets systemd passed (`LISTEN_FDS`, for this process by
-/// `LISTEN_PID`), or `None` when there are none. Listening stream sockets are
-/// served in `stream_mode` (stream, or fork), datagram sockets as dgram.
+/// The sockets systemd passed (`fds`, from `LISTEN_FDS` for this process),
+/// or `None` when there are none. Listening stream sockets are served in
+/// `stream_mode` (stream, or fork), datagram sockets as dgram.
 ///
 /// # Errors
-/// The variables are malformed, or a descriptor is not a listening TCP or a
-/// UDP socket (`Accept=yes` wants `--inetd`).
+/// A descriptor is not a listening TCP or a UDP socket (`Accept=yes` wants
+/// `--inetd`).
 #[allow(unsafe_code)]
-pub fn from_systemd(stream_mode: Mode) -> Result<Option<Vec<Listener>>, Fatal> {
-    let fds = sd_notify::listen_fds().map_err(|e| Fatal::new(format!("socket activation: {e}")))?;
-    if fds.len() == 0 {
+pub fn from_systemd(fds: &[RawFd], stream_mode: Mode) -> Result<Option<Vec<Listener>>, Fatal> {
+    if fds.is_empty() {
         return Ok(None);
     }
     let mut listeners = Vec::with_capacity(fds.len());
-    for fd in fds {
+    for &fd in fds {
         // SAFETY: systemd passes these descriptors to this process (LISTEN_PID
         // was checked), they are open, and each is taken once, here.
         let socket = Socket::from(unsafe { OwnedFd::from_raw_fd(fd) });

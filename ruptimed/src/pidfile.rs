@@ -3,10 +3,16 @@
 //!
 //! The lock (`flock`) is held for the daemon's life, so a second daemon with
 //! the same pid file stops with a clear message instead of overwriting it.
+//!
+//! Whoever can write the pid file's directory must not be able to make the
+//! root daemon write elsewhere: the file is opened without following a
+//! symbolic link (`O_NOFOLLOW`), without blocking on a FIFO, and refused
+//! unless it is a regular file with one link, owned by the daemon's user.
+//! At exit it is removed only if the path still names the file written.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
@@ -20,6 +26,8 @@ use crate::fatal::Fatal;
 pub struct PidFile {
     path: PathBuf,
     file: Flock<File>,
+    /// The file's device and inode, to know it again at exit.
+    identity: (u64, u64),
 }
 
 impl PidFile {
@@ -39,8 +47,18 @@ impl PidFile {
             .create(true)
             .truncate(false)
             .mode(0o644)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
             .open(&path)
-            .map_err(|e| failed(&e))?;
+            .map_err(|e| match e.raw_os_error() {
+                Some(libc::ELOOP) => Fatal::new(format!(
+                    "pid file {} is a symbolic link; refusing to follow it",
+                    path.display()
+                )),
+                _ => failed(&e),
+            })?;
+        let identity = check_regular(&file).map_err(|why| {
+            Fatal::new(format!("pid file {}: {why}; refusing it", path.display()))
+        })?;
         let file =
             Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|(mut file, errno)| {
                 if errno == Errno::EWOULDBLOCK {
@@ -55,7 +73,11 @@ impl PidFile {
                     failed(&io::Error::from(errno))
                 }
             })?;
-        Ok(PidFile { path, file })
+        Ok(PidFile {
+            path,
+            file,
+            identity,
+        })
     }
 
     /// Writes this process's pid, replacing what the file held.
@@ -69,9 +91,30 @@ impl PidFile {
     }
 }
 
+/// The device and inode of `file`, if it is a regular file with one link
+/// owned by this process's user; else why not.
+fn check_regular(file: &File) -> Result<(u64, u64), &'static str> {
+    let meta = file.metadata().map_err(|_| "cannot be examined")?;
+    if !meta.file_type().is_file() {
+        return Err("not a regular file");
+    }
+    if meta.nlink() != 1 {
+        return Err("has other hard links");
+    }
+    if meta.uid() != nix::unistd::geteuid().as_raw() {
+        return Err("owned by another user");
+    }
+    Ok((meta.dev(), meta.ino()))
+}
+
 impl Drop for PidFile {
     fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
+        // Only the file written: not whatever was put at its path since.
+        let same = fs::symlink_metadata(&self.path)
+            .is_ok_and(|m| m.file_type().is_file() && (m.dev(), m.ino()) == self.identity);
+        if same {
+            let _ = fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -97,5 +140,36 @@ mod tests {
         drop(pid_file);
         assert!(!path.exists());
         fs::remove_dir(&dir).unwrap();
+    }
+
+    #[test]
+    fn refuses_links_and_removes_only_its_own_file() {
+        let dir = std::env::temp_dir().join(format!("ruptimed-pidlink-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let precious = dir.join("precious");
+        fs::write(&precious, "precious\n").unwrap();
+        let link = dir.join("link.pid");
+        std::os::unix::fs::symlink(&precious, &link).unwrap();
+        let err = PidFile::lock(&link).unwrap_err().to_string();
+        assert!(
+            err.contains("is a symbolic link; refusing to follow it"),
+            "{err}"
+        );
+        let hard = dir.join("hard.pid");
+        fs::hard_link(&precious, &hard).unwrap();
+        let err = PidFile::lock(&hard).unwrap_err().to_string();
+        assert!(err.contains("has other hard links"), "{err}");
+        let err = PidFile::lock(&dir).unwrap_err().to_string();
+        assert!(err.contains(&dir.display().to_string()), "{err}");
+        assert_eq!(fs::read_to_string(&precious).unwrap(), "precious\n");
+        // Swapped after the start: the replacement stays at exit.
+        let path = dir.join("ruptimed.pid");
+        let mut pid_file = PidFile::lock(&path).unwrap();
+        pid_file.write_pid().unwrap();
+        fs::remove_file(&path).unwrap();
+        fs::write(&path, "someone else's\n").unwrap();
+        drop(pid_file);
+        assert_eq!(fs::read_to_string(&path).unwrap(), "someone else's\n");
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -184,6 +184,11 @@ impl Background {
         }
     }
 
+    /// Its process id.
+    pub fn pid(&self) -> nix::unistd::Pid {
+        nix::unistd::Pid::from_raw(self.child.id() as i32)
+    }
+
     /// Waits for it to end by itself within `limit` (panics otherwise).
     pub fn finish(mut self, limit: Duration) -> Finished {
         let status = wait_until(&mut self.child, Instant::now() + limit)

@@ -197,3 +197,61 @@ fn inetd_style_needs_a_socket_on_standard_input() {
     let out = ruptimed(&["--inetd", "--listen", "127.0.0.1"]);
     assert_eq!(out.code(), 2, "--inetd takes no --listen: {out:?}");
 }
+
+#[test]
+fn systemd_s_variables_reach_no_command_and_stopping_comes_with_sigterm() {
+    let Some((port, addr, daemon)) = setup("systemd's variables") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let notify_path = dir.path().join("notify");
+    let notify = std::os::unix::net::UnixDatagram::bind(&notify_path).unwrap();
+    notify.set_read_timeout(Some(WAIT)).unwrap();
+    let env = format!("NOTIFY_SOCKET={}", notify_path.display());
+    // The command prints its environment, then keeps its child busy for 3 s.
+    let activator = activate(&[
+        "-l",
+        &addr,
+        "-E",
+        &env,
+        &daemon,
+        "-f",
+        "-m",
+        "fork",
+        "--command",
+        "/bin/sh",
+        "--command-arg",
+        "-c",
+        "--command-arg",
+        "env; sleep 3",
+    ]);
+    wait_bound(&addr, false);
+    // The activator starts the daemon at the first connection.
+    let query = thread::spawn(move || ask("fork", &port));
+    let mut got = [0u8; 256];
+    let n = notify.recv(&mut got).unwrap();
+    assert_eq!(&got[..n], b"READY=1\n");
+    thread::sleep(Duration::from_millis(500));
+    nix::sys::signal::kill(activator.pid(), nix::sys::signal::Signal::SIGTERM).unwrap();
+    let signalled = std::time::Instant::now();
+    let n = notify.recv(&mut got).unwrap();
+    assert_eq!(&got[..n], b"STOPPING=1\n");
+    assert!(
+        signalled.elapsed() < Duration::from_millis(1500),
+        "STOPPING=1 comes with SIGTERM, not after the child: {:?}",
+        signalled.elapsed()
+    );
+    let out = query.join().unwrap();
+    let env = out.stdout_text();
+    assert!(env.contains("PATH="), "the command's environment: {env}");
+    for name in [
+        "LISTEN_FDS",
+        "LISTEN_PID",
+        "LISTEN_FDNAMES",
+        "NOTIFY_SOCKET",
+    ] {
+        assert!(!env.contains(name), "{name} reached the command: {env}");
+    }
+    let done = activator.finish(WAIT);
+    assert!(done.status.success(), "{done:?}");
+}

@@ -146,3 +146,34 @@ fn a_failure_after_detaching_reaches_the_terminal() {
         )
     );
 }
+
+#[test]
+fn a_pid_file_that_is_a_link_or_not_a_file_is_refused_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let precious = dir.path().join("precious");
+    std::fs::write(&precious, "precious\n").unwrap();
+    let link = dir.path().join("link.pid");
+    std::os::unix::fs::symlink(&precious, &link).unwrap();
+    let fifo = dir.path().join("fifo.pid");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    for (path, why) in [
+        (&link, " is a symbolic link; refusing to follow it"),
+        (&fifo, ": not a regular file; refusing it"),
+    ] {
+        let out = ruptimed(&[
+            "-f",
+            "-l",
+            "127.0.0.1",
+            "-p",
+            "0",
+            "--pid-file",
+            path.to_str().unwrap(),
+        ]);
+        assert_eq!(out.code(), 1, "{out:?}");
+        assert_eq!(
+            out.stderr,
+            format!("ruptimed: pid file {}{why}\n", path.display()),
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "precious\n");
+}

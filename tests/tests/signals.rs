@@ -126,3 +126,26 @@ fn an_idle_daemon_never_wakes() {
         assert_eq!(procfs::cpu_ticks(pid), ticks, "{mode}: used CPU while idle");
     }
 }
+
+#[test]
+fn a_supervisor_that_ignores_sigchld_and_sigterm_cannot_wedge_the_fork_server() {
+    use std::process::Command;
+
+    // `trap ''` ignores the signals, and an ignored signal survives exec.
+    let mut wrapper = Command::new("sh");
+    wrapper
+        .args(["-c", "trap '' CHLD TERM; exec \"$0\" \"$@\""])
+        .arg(ruptime_tests::bins::bin("ruptimed"));
+    let daemon = Daemon::start_command(
+        wrapper,
+        &["-m", "fork", "-l", "127.0.0.1", "--max-children", "4"],
+    );
+    let port = daemon.port().to_string();
+    for i in 0..20 {
+        let out = ruptime(&["-m", "fork", "-w", "10", "-p", &port, "127.0.0.1"]);
+        assert_eq!(out.code(), 0, "query {i}: {out:?}");
+    }
+    // SIGTERM, ignored by the supervisor, still stops the daemon.
+    let (status, stderr) = daemon.terminate();
+    assert!(status.success(), "{status:?}: {stderr}");
+}

@@ -234,3 +234,13 @@ fn the_man_pages_render_and_the_completions_load() {
         assert!(zsh.starts_with(&format!("#compdef {program}")), "{program}");
     }
 }
+
+#[test]
+fn failed_inetd_instances_are_collected_not_kept() {
+    let unit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../systemd/ruptimed-inetd@.service");
+    let text = std::fs::read_to_string(unit).unwrap();
+    assert!(
+        text.lines().any(|l| l == "CollectMode=inactive-or-failed"),
+        "{text}"
+    );
+}

@@ -11,6 +11,19 @@ fn unknown_flags_and_modes_give_a_usage_error_and_status_2() {
         (ruptime(&["-m", "pigeon", "localhost"]), "ruptime -m pigeon"),
         (ruptime(&[]), "ruptime without a host"),
         (ruptime(&["-w", "0", "localhost"]), "ruptime -w 0"),
+        (ruptime(&["-w", "1e19", "localhost"]), "ruptime -w 1e19"),
+        (
+            ruptime(&["--pace", "1e19", "localhost"]),
+            "ruptime --pace 1e19",
+        ),
+        (
+            ruptimed(&["-f", "--send-timeout", "1e19"]),
+            "ruptimed --send-timeout 1e19",
+        ),
+        (
+            ruptimed(&["-f", "-m", "fork", "--request-timeout", "1e19"]),
+            "ruptimed --request-timeout 1e19",
+        ),
         (ruptime(&["-4", "-6", "localhost"]), "ruptime -4 -6"),
         (ruptimed(&["--bogus"]), "ruptimed --bogus"),
         (ruptimed(&["-m", "pigeon"]), "ruptimed -m pigeon"),
@@ -85,5 +98,33 @@ fn a_port_in_use_gives_one_clear_line_and_status_1() {
     assert_eq!(
         out.stderr,
         format!("ruptimed: cannot listen on [::1]:{port} (dgram): Address already in use\n")
+    );
+}
+
+#[test]
+fn ports_out_of_range_and_port_0_are_told_plainly() {
+    let out = ruptime(&["-p", "99999", "localhost"]);
+    assert_eq!(out.code(), 2, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "ruptime: --port 99999: port 99999 is out of range: 0 to 65535\n"
+    );
+    let out = ruptime(&["-p", "0", "localhost"]);
+    assert_eq!(out.code(), 2, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "ruptime: --port 0: port 0 cannot be asked: 1 to 65535\n"
+    );
+    let out = ruptime(&["127.0.0.1:0"]);
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "ruptime: 127.0.0.1:0: port 0 cannot be asked: 1 to 65535\n"
+    );
+    let out = ruptimed(&["-f", "-p", "99999"]);
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "ruptimed: --port 99999: port 99999 is out of range: 0 to 65535\n"
     );
 }

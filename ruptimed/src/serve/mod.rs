@@ -129,15 +129,16 @@ impl Server {
         })
     }
 
-    /// Serves until SIGTERM or SIGINT, then closes the sockets and waits for
-    /// the running children.
+    /// Serves until SIGTERM or SIGINT, calls `stopping`, then closes the
+    /// sockets and waits for the running children.
     ///
     /// # Errors
     /// `epoll` itself fails.
-    pub fn run(mut self) -> Result<(), Fatal> {
+    pub fn run(mut self, stopping: impl FnOnce()) -> Result<(), Fatal> {
         while !self.signals.terminating() {
             self.serve_ready()?;
         }
+        stopping();
         for (listener, armed) in self.listeners.iter().zip(&self.armed) {
             if *armed {
                 // Forked children hold copies: epoll would go on reporting it.

@@ -4,7 +4,10 @@
 //! everywhere. Here the `log` macros are used everywhere and the backend is
 //! chosen once at start: syslog (facility daemon, the program's name as ident,
 //! with the pid) to `/dev/log` or to a socket the caller names, else stderr.
-//! [`Logger::reopen`] reconnects to syslog, e.g. after syslogd restarted.
+//! [`Logger::reopen`] reconnects to syslog, e.g. after syslogd restarted,
+//! keeping the old connection when the socket cannot be reached (syslogd
+//! may be restarting: `/dev/log` briefly missing), and a line that cannot be
+//! sent is sent again once on a fresh connection.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -98,6 +101,23 @@ pub fn init(
     Ok(logger)
 }
 
+/// The system's syslog socket.
+const DEV_LOG: &str = "/dev/log";
+
+/// Sends one line through `backend`; whether it went.
+fn send(backend: &mut Backend, level: Level, message: &fmt::Arguments<'_>) -> bool {
+    match backend {
+        Backend::Syslog(syslog) => match level {
+            Level::Error => syslog.err(message),
+            Level::Warn => syslog.warning(message),
+            Level::Info => syslog.info(message),
+            Level::Debug | Level::Trace => syslog.debug(message),
+        }
+        .is_ok(),
+        Backend::Fallback => false,
+    }
+}
+
 fn open(ident: &'static str, target: &Target) -> Result<Backend, LoggingError> {
     let formatter = Formatter3164 {
         facility: Facility::LOG_DAEMON,
@@ -145,9 +165,18 @@ impl Logger {
     /// # Errors
     /// The reason the socket cannot be reached.
     pub fn reopen(&self) -> Result<(), LoggingError> {
-        let fresh = open(self.ident, &self.target)?;
-        *self.lock() = fresh;
-        Ok(())
+        match open(self.ident, &self.target)? {
+            // `/dev/log` missing: a working connection is kept, not swapped
+            // for stderr (which is /dev/null once detached).
+            Backend::Fallback if self.target == Target::Syslog => Err(LoggingError::Syslog(
+                PathBuf::from(DEV_LOG),
+                "cannot connect".to_owned(),
+            )),
+            fresh => {
+                *self.lock() = fresh;
+                Ok(())
+            }
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Backend> {
@@ -165,16 +194,16 @@ impl Log for Logger {
             return;
         }
         let message = record.args();
-        let sent = match &mut *self.lock() {
-            Backend::Syslog(syslog) => match record.level() {
-                Level::Error => syslog.err(message),
-                Level::Warn => syslog.warning(message),
-                Level::Info => syslog.info(message),
-                Level::Debug | Level::Trace => syslog.debug(message),
+        let mut backend = self.lock();
+        let mut sent = send(&mut backend, record.level(), message);
+        if !sent && matches!(*backend, Backend::Syslog(_)) {
+            // The connection broke (syslogd restarted): once more, afresh.
+            if let Ok(fresh @ Backend::Syslog(_)) = open(self.ident, &self.target) {
+                *backend = fresh;
+                sent = send(&mut backend, record.level(), message);
             }
-            .is_ok(),
-            Backend::Fallback => false,
-        };
+        }
+        drop(backend);
         if !sent && (self.fallback == Fallback::Stderr || self.target == Target::Stderr) {
             let label = match record.level() {
                 Level::Error => "error: ",

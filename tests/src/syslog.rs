@@ -9,7 +9,8 @@ use tempfile::TempDir;
 /// A bound Unix datagram socket in a directory of its own.
 #[derive(Debug)]
 pub struct SyslogReceiver {
-    dir: TempDir,
+    _dir: TempDir,
+    path: PathBuf,
     socket: UnixDatagram,
 }
 
@@ -20,14 +21,25 @@ impl SyslogReceiver {
             .prefix("ruptime-syslog")
             .tempdir()
             .expect("a temp dir");
-        let socket =
-            UnixDatagram::bind(dir.path().join("log.sock")).expect("bind the syslog socket");
-        SyslogReceiver { dir, socket }
+        let path = dir.path().join("log.sock");
+        let socket = UnixDatagram::bind(&path).expect("bind the syslog socket");
+        SyslogReceiver {
+            _dir: dir,
+            path,
+            socket,
+        }
+    }
+
+    /// A new socket at the same path, as a restarted syslogd makes: a
+    /// client's old connection to the last one no longer reaches it.
+    pub fn restart(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+        self.socket = UnixDatagram::bind(&self.path).expect("bind the syslog socket");
     }
 
     /// The socket's path, for `--syslog-socket`.
     pub fn path(&self) -> PathBuf {
-        self.dir.path().join("log.sock")
+        self.path.clone()
     }
 
     /// The first line received that contains `wanted`; panics, showing the

@@ -149,3 +149,54 @@ fn a_supervisor_that_ignores_sigchld_and_sigterm_cannot_wedge_the_fork_server() 
     let (status, stderr) = daemon.terminate();
     assert!(status.success(), "{status:?}: {stderr}");
 }
+
+#[test]
+fn sighup_while_dev_log_is_missing_keeps_the_syslog_connection() {
+    use ruptime_tests::daemon::Detached;
+    use ruptime_tests::namespace::with_private_mounts;
+    use ruptime_tests::process::run_command;
+    use ruptime_tests::skip;
+
+    if !skip::can_run(
+        "the /dev/log test (a private mount namespace)",
+        &["unshare"],
+    ) {
+        return;
+    }
+    let mut syslog = SyslogReceiver::new();
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("ruptimed.pid");
+    // A /dev of its own: /dev/null, and /dev/log a link to the test's socket.
+    let setup = format!(
+        "mount -t tmpfs tmpfs /dev; mknod -m 666 /dev/null c 1 3; ln -s {} /dev/log",
+        syslog.path().display()
+    );
+    let bin = ruptime_tests::bins::bin("ruptimed");
+    let args = [
+        "-l",
+        "127.0.0.1",
+        "-p",
+        "0",
+        "--pid-file",
+        pid_file.to_str().unwrap(),
+    ];
+    let started = run_command(
+        with_private_mounts(&setup, &bin, &args),
+        Duration::from_secs(30),
+    );
+    assert_eq!(started.code(), 0, "{started:?}");
+    let daemon = Detached::from_pid_file(&pid_file);
+    syslog.line_with("serving 127.0.0.1:", Duration::from_secs(10));
+    // /dev/log, as the daemon sees it, gone for a while (syslogd restarting).
+    let dev_log = format!("/proc/{}/root/dev/log", daemon.pid);
+    std::fs::remove_file(&dev_log).unwrap();
+    nix::sys::signal::kill(daemon.pid, Signal::SIGHUP).unwrap();
+    let kept = syslog.line_with("SIGHUP: ", Duration::from_secs(10));
+    assert!(kept.contains("cannot log to /dev/log"), "{kept}");
+    assert!(kept.contains("logging as before"), "{kept}");
+    // Back, and syslogd restarted (a new socket): the next line finds it.
+    std::os::unix::fs::symlink(syslog.path(), &dev_log).unwrap();
+    syslog.restart();
+    assert!(daemon.terminate(), "SIGTERM stops it");
+    syslog.line_with("exiting", Duration::from_secs(10));
+}

@@ -11,6 +11,7 @@
 //! - [`oserror`]: OS errors in the words users read.
 //! - [`server`]: `initserver`, a bound (and for streams, listening) socket.
 //! - [`timeout`]: SIGALRM-style timeouts around one blocking call.
+//! - [`threads`]: how many threads run, checked before every raw `fork`.
 //! - [`uptime`]: this host's uptime line, as procps-ng 4.0.2 prints it.
 //! - [`logging`]: the `log` backend: syslog for the daemon, stderr in the foreground.
 
@@ -24,5 +25,6 @@ pub mod mode;
 pub mod oserror;
 pub mod resolve;
 pub mod server;
+pub mod threads;
 pub mod timeout;
 pub mod uptime;

@@ -112,8 +112,11 @@ impl Command {
     ///
     /// # Errors
     /// `fork` fails (e.g. `EAGAIN` at the process limit).
+    #[allow(unsafe_code)]
     pub fn spawn(&self, stdout: BorrowedFd<'_>, stderr: BorrowedFd<'_>) -> io::Result<Pid> {
-        fork_child(|| self.exec(stdout.as_raw_fd(), stderr.as_raw_fd()))
+        // SAFETY: `exec` does only async-signal-safe work (its pointers are
+        // built before the fork), so any process may fork it.
+        unsafe { fork_child(|| self.exec(stdout.as_raw_fd(), stderr.as_raw_fd())) }
     }
 
     /// The child's side of [`Command::spawn`]: returns only when `execve`

@@ -2,7 +2,9 @@
 //!
 //! ruptimed never starts a thread, so at every fork the process is
 //! single-threaded and the child may run ordinary code (the native child
-//! reads files, formats and sends); a debug build checks this at each fork.
+//! reads files, formats and sends); the fork server checks this at each
+//! fork, in every build. A child that only execs (a `--command`) does
+//! nothing but async-signal-safe work, and needs no such check.
 //! The child ends with `_exit`: it never returns into the server loop, and
 //! never runs the daemon's exit code (which would remove the pid file).
 //!
@@ -19,18 +21,17 @@ use nix::unistd::{ForkResult, Pid, fork};
 /// Forks; the child runs `child` and exits with the status it returns; the
 /// parent gets the child's pid.
 ///
+/// # Safety
+/// Either the process runs one thread (see
+/// [`ensure_single`](ruptime_common::threads::ensure_single)), or `child`
+/// does only async-signal-safe work: another thread may have held a lock
+/// (the allocator's, stdio's) that the child would wait on for ever.
+///
 /// # Errors
 /// `fork` fails (e.g. `EAGAIN` at the process limit).
 #[allow(unsafe_code)]
-pub fn fork_child(child: impl FnOnce() -> i32) -> io::Result<Pid> {
-    #[cfg(all(debug_assertions, not(test)))]
-    debug_assert_eq!(
-        threads(),
-        Some(1),
-        "ruptimed forks only while single-threaded"
-    );
-    // SAFETY: the daemon is single-threaded here (see above), so the child is
-    // a whole copy of it and may run ordinary code.
+pub(crate) unsafe fn fork_child(child: impl FnOnce() -> i32) -> io::Result<Pid> {
+    // SAFETY: as the caller promises, the child may run `child`.
     match unsafe { fork() }? {
         ForkResult::Parent { child } => Ok(child),
         ForkResult::Child => {
@@ -39,15 +40,4 @@ pub fn fork_child(child: impl FnOnce() -> i32) -> io::Result<Pid> {
             unsafe { libc::_exit(status) }
         }
     }
-}
-
-/// The number of threads of this process, from /proc.
-#[cfg(all(debug_assertions, not(test)))]
-fn threads() -> Option<usize> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    stat[stat.rfind(')')? + 1..]
-        .split_whitespace()
-        .nth(17)?
-        .parse()
-        .ok()
 }

@@ -173,12 +173,13 @@ fn spawn(
     options: &Options,
     siblings: &mut Vec<Child>,
 ) -> std::io::Result<Child> {
+    // Fork mode starts no thread before its children are forked (the
+    // resolver's threads start in the children): checked at every fork.
+    ruptime_common::threads::ensure_single()?;
     let (read, write) = pipe2(OFlag::O_CLOEXEC)?;
-    // SAFETY: in fork mode ruptime starts no thread before its children are
-    // forked (the resolver's threads start in the children), so this forks a
-    // single-threaded process and the child may run ordinary code. It never
-    // returns into the parent's loop: it ends with `_exit`, flushing nothing
-    // the parent has buffered.
+    // SAFETY: the process runs one thread (checked just above), so the child
+    // may run ordinary code. It never returns into the parent's loop: it ends
+    // with `_exit`, flushing nothing the parent has buffered.
     match unsafe { fork() }? {
         ForkResult::Parent { child } => Ok(Child {
             nth,

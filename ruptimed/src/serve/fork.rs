@@ -29,7 +29,14 @@ pub(super) fn serve(listener: &Socket, work: &mut Work) {
             Reporter::Command(command) => command.spawn(conn.as_fd(), conn.as_fd()),
             Reporter::Native(native) => {
                 let deadline = now + work.limit;
-                fork_child(|| i32::from(send_all(&conn, native.fresh(), deadline).is_err()))
+                ruptime_common::threads::ensure_single().and_then(|()| {
+                    // SAFETY: the process runs one thread (checked just
+                    // above): the child may read, format and send.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        fork_child(|| i32::from(send_all(&conn, native.fresh(), deadline).is_err()))
+                    }
+                })
             }
         };
         match spawned {

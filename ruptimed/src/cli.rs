@@ -82,6 +82,12 @@ pub struct Cli {
     #[arg(long, value_name = "SECS", default_value = "1", value_parser = parse_seconds)]
     pub send_timeout: Duration,
 
+    /// Answer only clients in this network (ADDR/PREFIX, IPv4 or IPv6, or one
+    /// address); repeatable; others get a closed connection, or nothing
+    /// [default: everyone]
+    #[arg(long, value_name = "CIDR", value_parser = crate::allow::parse_cidr)]
+    pub allow: Vec<ipnet::IpNet>,
+
     /// In dgram mode, the most replies per second to legacy requests (shorter
     /// than the line, as the original client's 1 byte) from one source (an
     /// IPv4 address, an IPv6 /64, or a link-local address)

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 pub use ruptime_common::datagram::{MAX_REQUEST, PADDED_LEN};
 
+use crate::allow::Allow;
 use crate::ratelimit::{Class, Limits, RateLimiter, Verdict};
 use crate::udp::Request;
 
@@ -29,6 +30,8 @@ pub enum Drop {
     Malformed,
     /// From port 0, or a broadcast, multicast or unspecified address.
     BadSender,
+    /// From a sender `--allow` does not name.
+    NotAllowed,
     /// A legacy request whose source is over its rate limit.
     SourceLimit,
     /// A legacy request, and the legacy budget is spent.
@@ -78,6 +81,7 @@ fn reachable(addr: IpAddr) -> bool {
 struct Drops {
     malformed: u64,
     bad_sender: u64,
+    not_allowed: u64,
     source_limit: u64,
     legacy_limit: u64,
     global_limit: u64,
@@ -86,15 +90,17 @@ struct Drops {
 /// The rate limiter and the drop counts.
 #[derive(Debug)]
 pub struct Guard {
+    allow: Allow,
     limiter: RateLimiter,
     drops: Drops,
     summary_at: Option<Instant>,
 }
 
 impl Guard {
-    /// A guard with these limits.
-    pub fn new(limits: Limits) -> Guard {
+    /// A guard with these limits, for the senders `allow` admits.
+    pub fn new(limits: Limits, allow: Allow) -> Guard {
         Guard {
+            allow,
             limiter: RateLimiter::new(limits, Instant::now()),
             drops: Drops::default(),
             summary_at: None,
@@ -106,8 +112,16 @@ impl Guard {
     /// most bytes the reply may hold. Counts the request when it gets none.
     pub fn admit(&mut self, request: &Request, line: Option<usize>, now: Instant) -> Option<usize> {
         let (class, cap) = classify(request.len, line);
-        let verdict =
-            check(request).and_then(|sender| match self.limiter.check(sender, class, now) {
+        let allow = &self.allow;
+        let verdict = check(request)
+            .and_then(|sender| {
+                if allow.admits(sender.ip()) {
+                    Ok(sender)
+                } else {
+                    Err(Drop::NotAllowed)
+                }
+            })
+            .and_then(|sender| match self.limiter.check(sender, class, now) {
                 Verdict::Reply => Ok(cap),
                 Verdict::SourceLimit => Err(Drop::SourceLimit),
                 Verdict::LegacyLimit => Err(Drop::LegacyLimit),
@@ -139,6 +153,7 @@ impl Guard {
         match why {
             Drop::Malformed => drops.malformed += 1,
             Drop::BadSender => drops.bad_sender += 1,
+            Drop::NotAllowed => drops.not_allowed += 1,
             Drop::SourceLimit => drops.source_limit += 1,
             Drop::LegacyLimit => drops.legacy_limit += 1,
             Drop::GlobalLimit => drops.global_limit += 1,
@@ -159,16 +174,22 @@ impl Guard {
         }
         let d = std::mem::take(&mut self.drops);
         self.summary_at = None;
-        let total = d.malformed + d.bad_sender + d.source_limit + d.legacy_limit + d.global_limit;
+        let total = d.malformed
+            + d.bad_sender
+            + d.not_allowed
+            + d.source_limit
+            + d.legacy_limit
+            + d.global_limit;
         log::warn!(
             "dropped {total} datagram requests: {} legacy over a source's rate limit, {} legacy over \
              the legacy budget, {} over the global rate limit, {} malformed, {} from senders no reply \
-             could reach",
+             could reach, {} from senders not in --allow",
             d.source_limit,
             d.legacy_limit,
             d.global_limit,
             d.malformed,
-            d.bad_sender
+            d.bad_sender,
+            d.not_allowed
         );
     }
 }

@@ -1,7 +1,7 @@
 //! `ruptimed`, the daemon of the ruptime suite: it answers every request with
 //! this host's uptime line.
 //!
-//! - [`cli`]: the command line.
+//! - [`cli`]: the command line; [`allow`]: who may ask (`--allow`).
 //! - [`listen`]: binding the sockets (all addresses by default); [`notify`]:
 //!   what systemd passes in the environment, taken once.
 //! - [`daemon`]: detaching, with the verdict reported to the terminal;
@@ -17,6 +17,7 @@
 //!
 //! [`run`] puts them together.
 
+pub mod allow;
 pub mod children;
 pub mod cli;
 pub mod command;
@@ -88,6 +89,7 @@ pub fn run(cli: &Cli) -> Result<(), Fatal> {
             legacy: f64::from(cli.legacy_limit),
             global: f64::from(cli.global_limit),
         },
+        allow: allow::Allow::new(cli.allow.clone()),
     };
     if cli.inetd {
         let stdin = serve::inetd::stdin_kind()?;

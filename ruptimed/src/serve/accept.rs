@@ -4,7 +4,8 @@
 //! it was accepted (`ECONNABORTED`) or an interrupted call is passed over;
 //! running out of descriptors or memory (`EMFILE`, `ENFILE`, `ENOBUFS`,
 //! `ENOMEM`) pauses accepting for [`PAUSE`] (polling a listener the kernel
-//! cannot accept from would spin), and is logged once per burst.
+//! cannot accept from would spin), and is logged once per burst. A client
+//! that `--allow` does not name is closed at once, logged at most once a second.
 
 use std::io;
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 use ruptime_common::oserror::describe;
 use socket2::Socket;
 
+use crate::allow::Allow;
 use crate::throttle::{Throttle, held_note};
 
 /// How long accepting pauses when the process or system is out of a resource.
@@ -22,15 +24,25 @@ pub(super) const PAUSE: Duration = Duration::from_millis(100);
 pub(super) struct Acceptor {
     paused_until: Option<Instant>,
     errors: Throttle,
+    allow: Allow,
+    refusals: Throttle,
 }
 
 impl Acceptor {
-    /// A running acceptor that logs at most one error line a second.
-    pub(super) fn new() -> Acceptor {
+    /// A running acceptor for the clients `allow` admits, logging at most
+    /// one error line and one refusal a second.
+    pub(super) fn new(allow: Allow) -> Acceptor {
         Acceptor {
             paused_until: None,
             errors: Throttle::new(Duration::from_secs(1)),
+            allow,
+            refusals: Throttle::new(Duration::from_secs(1)),
         }
+    }
+
+    /// Whether `--allow` admits `addr`.
+    pub(super) fn admits(&self, addr: std::net::IpAddr) -> bool {
+        self.allow.admits(addr)
     }
 
     /// Whether accepting is paused at `now`.
@@ -56,7 +68,15 @@ impl Acceptor {
     pub(super) fn accept(&mut self, listener: &Socket) -> Option<Socket> {
         loop {
             match listener.accept() {
-                Ok((conn, _peer)) => return Some(conn),
+                Ok((conn, peer)) => match peer.as_socket().map(|p| p.ip()) {
+                    Some(ip) if !self.allow.admits(ip) => {
+                        drop(conn);
+                        if let Some(held) = self.refusals.check(Instant::now()) {
+                            log::warn!("refused {ip}: not in --allow{}", held_note(held));
+                        }
+                    }
+                    _ => return Some(conn),
+                },
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return None,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if out_of_resources(&e) => {

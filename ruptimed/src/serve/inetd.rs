@@ -64,9 +64,13 @@ pub(crate) fn serve(kind: Stdin, mut work: Work) -> Result<(), Fatal> {
     let socket = SockRef::from(&stdin);
     match kind {
         Stdin::Connection => {
+            let peer = socket.peer_addr().ok().and_then(|a| a.as_socket());
+            if let Some(peer) = peer.filter(|p| !work.acceptor.admits(p.ip())) {
+                log::warn!("refused {}: not in --allow (inetd)", peer.ip());
+                return Ok(());
+            }
             let deadline = Instant::now() + work.limit;
             send_all(&socket, &work.reporter.stream_reply(), deadline).map_err(failed)?;
-            let peer = socket.peer_addr().ok().and_then(|a| a.as_socket());
             log::info!(
                 "answered {} (inetd)",
                 peer.map_or_else(|| "a client".to_owned(), |p| p.to_string())

@@ -26,6 +26,7 @@ use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
 use ruptime_common::logging::Logger;
 use ruptime_common::mode::Mode;
 
+use crate::allow::Allow;
 use crate::children::Children;
 use crate::fatal::Fatal;
 use crate::guard::Guard;
@@ -52,7 +53,7 @@ pub struct Work {
 }
 
 /// The bounds the serve loop keeps.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Bounds {
     /// The longest one request (a child, a command) may take.
     pub request_timeout: Duration,
@@ -62,6 +63,8 @@ pub struct Bounds {
     pub max_children: usize,
     /// The datagram rate limits.
     pub limits: Limits,
+    /// Who may ask.
+    pub allow: Allow,
 }
 
 impl Work {
@@ -70,8 +73,8 @@ impl Work {
         Work {
             reporter,
             children: Children::new(bounds.max_children, bounds.request_timeout),
-            acceptor: Acceptor::new(),
-            guard: Guard::new(bounds.limits),
+            acceptor: Acceptor::new(bounds.allow.clone()),
+            guard: Guard::new(bounds.limits, bounds.allow),
             batch: udp::Batch::new(),
             errors: Throttle::new(Duration::from_secs(1)),
             limit: bounds.request_timeout,

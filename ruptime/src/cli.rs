@@ -115,8 +115,9 @@ ruptime --discover                  every host on the local networks",
     (
         "EXIT STATUS",
         "\
-0  every host answered with its uptime (--discover: a host answered)
-1  a host did not answer, or answered with an error
+0  every host answered (--discover: a host answered); a reply that is not
+   an uptime line is an answer, printed as received
+1  a host did not answer, or the daemon sent its error line
 2  a usage error (a bad option, port or host list)",
     ),
     (

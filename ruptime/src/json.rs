@@ -1,7 +1,8 @@
 //! `--json`: one array, an object per host, in the table's order:
 //! `host`, `address`, `mode`, `up`, `uptime_seconds`, `users`, `load`,
 //! `raw`, `error`; what the reply does not give is null. `up` says the host
-//! answered; `error` is null only for an uptime line. A reply that is not
+//! answered (with anything but the daemon's error line); `error` says why
+//! not, and is null when it did. A reply that is not
 //! UTF-8 shows U+FFFD where its bytes were not.
 
 use std::io::{self, Write};
@@ -93,7 +94,7 @@ mod tests {
                 {"host": "bravo", "address": null, "mode": "stream", "up": false, "uptime_seconds": null,
                  "users": null, "load": null, "raw": null, "error": "no reply within 5 s"},
                 {"host": "c", "address": null, "mode": "fork", "up": true, "uptime_seconds": null,
-                 "users": null, "load": null, "raw": "\u{fffd}\u{1b}\n", "error": "not an uptime line"},
+                 "users": null, "load": null, "raw": "\u{fffd}\u{1b}\n", "error": null},
             ])
         );
         let keys: Vec<String> = parsed[0].as_object().unwrap().keys().cloned().collect();

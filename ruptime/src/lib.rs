@@ -111,9 +111,9 @@ pub fn run(cli: &Cli) -> ExitCode {
         },
     );
     let succeeded = if cli.discover {
-        rows.iter().any(Row::is_up)
+        rows.iter().any(|r| !r.is_down())
     } else {
-        rows.iter().all(Row::is_up)
+        rows.iter().all(|r| !r.is_down())
     };
     if succeeded {
         ExitCode::SUCCESS

@@ -88,8 +88,8 @@ impl Watch for Progress {
 
     fn ended(&mut self, _: usize, outcome: &Outcome) {
         match outcome.as_ref().map(|answer| reply::parse(&answer.reply)) {
-            Ok(Reply::Uptime(_)) => self.up += 1,
-            _ => self.down += 1,
+            Ok(Reply::Uptime(_) | Reply::Unknown) => self.up += 1,
+            Ok(Reply::DaemonError(_)) | Err(_) => self.down += 1,
         }
         if self.bar.is_some() {
             self.redraw();

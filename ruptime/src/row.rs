@@ -9,9 +9,6 @@ use ruptime_common::uptime::Sample;
 use crate::query::Outcome;
 use crate::reply;
 
-/// What a reply that is not an uptime line is called.
-pub const NOT_UPTIME: &str = "not an uptime line";
-
 /// One host's result.
 #[derive(Clone, Debug)]
 pub struct Row {
@@ -66,21 +63,16 @@ impl Row {
         }
     }
 
-    /// Whether the host failed: no reply, or an error line.
+    /// Whether the host failed: no reply, or the daemon's error line. A
+    /// host that answered with anything else has answered.
     pub fn is_down(&self) -> bool {
         matches!(self.state, State::Down(_))
     }
 
-    /// Whether the host answered with its uptime.
-    pub fn is_up(&self) -> bool {
-        matches!(self.state, State::Up(_))
-    }
-
-    /// Why the host gave no uptime, if it did not.
+    /// Why the host failed, if it did.
     pub fn problem(&self) -> Option<&str> {
         match &self.state {
-            State::Up(_) => None,
-            State::Odd => Some(NOT_UPTIME),
+            State::Up(_) | State::Odd => None,
             State::Down(why) => Some(why),
         }
     }

@@ -138,7 +138,7 @@ fn a_64_kib_datagram_is_refused() {
 }
 
 #[test]
-fn escape_sequences_and_bad_utf8_are_not_an_uptime_line() {
+fn escape_sequences_and_bad_utf8_are_an_answer_shown_raw() {
     let reply: &[u8] = b"\x1b]0;owned\x07\x1b[2J\xff\xfe up 1 min\n";
     let tcp = FakeServer::line(reply);
     let udp = FakeServer::udp(move |socket, _, peer| {
@@ -146,6 +146,21 @@ fn escape_sequences_and_bad_utf8_are_not_an_uptime_line() {
     });
     for (mode, server) in [("stream", &tcp), ("fork", &tcp), ("dgram", &udp)] {
         let run = ask(mode, &server.host());
-        assert_failed(&run, &server.host(), "not an uptime line");
+        assert_eq!(run.code, Some(0), "{mode}: {}", run.stderr);
+        assert_eq!(run.stderr, "", "{mode}");
     }
+}
+
+#[test]
+fn nothing_at_all_is_a_failure_told_on_stderr() {
+    let closer = FakeServer::tcp(drop);
+    for mode in ["stream", "fork"] {
+        let run = ask(mode, &closer.host());
+        assert_failed(&run, &closer.host(), "connection closed without a reply");
+    }
+    let empty = FakeServer::udp(|socket, _, peer| {
+        let _ = socket.send_to(&[], peer);
+    });
+    let run = ask("dgram", &empty.host());
+    assert_failed(&run, &empty.host(), "an empty datagram came back");
 }

@@ -130,6 +130,7 @@ impl Datagram {
     pub(super) fn received(&mut self, i: usize, result: io::Result<&[u8]>) -> Option<Outcome> {
         match result {
             Ok(bytes) if bytes.len() > MAX_DATAGRAM => Some(Err(QueryError::TooLong(MAX_DATAGRAM))),
+            Ok([]) => Some(Err(QueryError::EmptyDatagram)),
             Ok(bytes) => self.addrs.get(i).map(|from| {
                 Ok(Answer {
                     reply: bytes.to_vec(),

@@ -100,6 +100,8 @@ pub enum QueryError {
     Incomplete(Duration, usize),
     /// The server closed the connection without a byte.
     Empty,
+    /// An empty datagram came back.
+    EmptyDatagram,
     /// The reply was longer than this many bytes.
     TooLong(usize),
     /// The query could not be made, or its process failed; the text says why.
@@ -133,6 +135,7 @@ impl fmt::Display for QueryError {
                 )
             }
             QueryError::Empty => f.write_str("connection closed without a reply"),
+            QueryError::EmptyDatagram => f.write_str("an empty datagram came back"),
             QueryError::TooLong(limit) => write!(f, "reply longer than {} KiB", limit / 1024),
             QueryError::Failed(reason) => f.write_str(reason),
         }

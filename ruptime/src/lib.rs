@@ -136,24 +136,27 @@ fn discover(cli: &Cli, port: u16, options: &Options) -> Result<Vec<Row>, String>
     if destinations.is_empty() {
         return Err("--discover: no interface to send the request on".to_owned());
     }
-    let answers = query::discover::discover(&destinations, options)
+    let found = query::discover::discover(&destinations, options)
         .map_err(|e| format!("--discover: {e}"))?;
-    if answers.is_empty() {
+    if found.hosts.is_empty() {
         eprintln!(
             "ruptime: --discover: no host answered within {}",
             show_seconds(options.timeout)
         );
     }
-    let addrs: Vec<_> = answers.iter().map(|a| a.from.ip()).collect();
-    let names = if cli.numeric {
-        addrs.iter().map(ToString::to_string).collect()
-    } else {
-        names::names(&addrs, std::time::Instant::now() + NAMING)
-    };
+    if found.beyond > 0 {
+        eprintln!(
+            "ruptime: --discover: {} more hosts answered; only the first {} are listed",
+            found.beyond,
+            query::discover::MAX_HOSTS
+        );
+    }
+    let addrs: Vec<_> = found.hosts.iter().map(|(from, _)| *from).collect();
+    let names = names::names(&addrs, cli.numeric, std::time::Instant::now() + NAMING);
     Ok(names
         .into_iter()
-        .zip(answers)
-        .map(|(name, answer)| Row::new(name, Mode::Dgram, Ok(answer)))
+        .zip(found.hosts)
+        .map(|(name, (_, outcome))| Row::new(name, Mode::Dgram, outcome))
         .collect())
 }
 

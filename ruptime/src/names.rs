@@ -1,25 +1,49 @@
-//! Names for discovered hosts: reverse lookups, all at once, each given up
-//! at a deadline (a resolver can take many seconds); the address where no
-//! name came.
+//! Names for discovered hosts: reverse lookups on a bounded pool of threads,
+//! each given up at a deadline (a resolver can take many seconds); the
+//! address where no name came, a link-local one with its interface
+//! (`fe80::1%eth0`), as a user would type it.
 
-use std::net::IpAddr;
-use std::sync::mpsc;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::Instant;
 
-/// A name for each of `addrs`, in order.
-pub fn names(addrs: &[IpAddr], give_up: Instant) -> Vec<String> {
+use nix::net::if_::if_indextoname;
+
+/// The most reverse lookups at once.
+const THREADS: usize = 16;
+
+/// A lookup thread's stack: the resolver is its deepest user.
+const STACK_SIZE: usize = 256 * 1024;
+
+/// A name for each of `addrs`, in order: looked up unless `numeric`.
+pub fn names(addrs: &[SocketAddr], numeric: bool, give_up: Instant) -> Vec<String> {
+    let mut named: Vec<String> = addrs.iter().map(|a| shown(*a)).collect();
+    if numeric || addrs.is_empty() {
+        return named;
+    }
+    let jobs: Vec<(usize, IpAddr)> = addrs.iter().map(SocketAddr::ip).enumerate().collect();
+    let queue = Arc::new(Mutex::new(jobs.into_iter()));
     let (sender, received) = mpsc::channel();
-    for (i, addr) in addrs.iter().enumerate() {
-        let (sender, addr) = (sender.clone(), *addr);
+    for _ in 0..THREADS.min(addrs.len()) {
+        let (queue, sender) = (Arc::clone(&queue), sender.clone());
         let _ = thread::Builder::new()
-            .stack_size(256 * 1024)
+            .stack_size(STACK_SIZE)
             .spawn(move || {
-                let _ = sender.send((i, dns_lookup::lookup_addr(&addr).ok()));
+                while Instant::now() < give_up {
+                    let Some((i, addr)) = queue.lock().ok().and_then(|mut q| q.next()) else {
+                        return;
+                    };
+                    if sender
+                        .send((i, dns_lookup::lookup_addr(&addr).ok()))
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
             });
     }
     drop(sender);
-    let mut named: Vec<String> = addrs.iter().map(ToString::to_string).collect();
     while let Ok((i, name)) =
         received.recv_timeout(give_up.saturating_duration_since(Instant::now()))
     {
@@ -28,4 +52,37 @@ pub fn names(addrs: &[IpAddr], give_up: Instant) -> Vec<String> {
         }
     }
     named
+}
+
+/// `addr`'s address as a user writes it: a link-local IPv6 address with its
+/// interface's name (or number).
+pub fn shown(addr: SocketAddr) -> String {
+    match addr {
+        SocketAddr::V6(v6) if v6.ip().is_unicast_link_local() && v6.scope_id() != 0 => {
+            let interface = if_indextoname(v6.scope_id())
+                .ok()
+                .map(|name| name.to_string_lossy().into_owned())
+                .filter(|name| !name.is_empty())
+                .unwrap_or_else(|| v6.scope_id().to_string());
+            format!("{}%{interface}", v6.ip())
+        }
+        other => other.ip().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_local_addresses_keep_their_interface() {
+        assert_eq!(shown("10.0.0.1:4000".parse().unwrap()), "10.0.0.1");
+        assert_eq!(shown("[2001:db8::1]:4000".parse().unwrap()), "2001:db8::1");
+        // Interface 1 is loopback on Linux.
+        assert_eq!(shown("[fe80::1%1]:4000".parse().unwrap()), "fe80::1%lo");
+        assert_eq!(
+            shown("[fe80::1%4242]:4000".parse().unwrap()),
+            "fe80::1%4242"
+        );
+    }
 }

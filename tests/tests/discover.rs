@@ -99,7 +99,7 @@ fn discovery_finds_every_daemon_on_the_lan() {
     assert_eq!(rows.len(), DAEMONS, "one link-local address each: {rows:?}");
     assert!(
         rows.iter()
-            .all(|r| r.starts_with("fe80::") && r.contains(" up ")),
+            .all(|r| r.starts_with("fe80::") && r.contains("%eth0 ") && r.contains(" up ")),
         "{rows:?}"
     );
 
@@ -132,4 +132,65 @@ fn discovery_with_nobody_answering_says_so() {
         "ruptime: --discover: no host answered within 1 s\n"
     );
     assert_eq!(out.stdout_text(), "");
+}
+
+#[test]
+fn a_flood_of_fake_answers_cannot_hold_discovery_past_its_timeout() {
+    use std::net::UdpSocket;
+    use std::time::Instant;
+
+    if !can_run("the discovery flood test", &["ip", "unshare", "sysctl"]) {
+        return;
+    }
+    let lan = Lan::new(2);
+    let path = format!("/run/netns/{}", lan.netns(1));
+    let flooder = std::thread::spawn(move || {
+        let ns = std::fs::File::open(path).unwrap();
+        nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+        let socket = UdpSocket::bind("0.0.0.0:4000").unwrap();
+        let other = UdpSocket::bind("0.0.0.0:4001").unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut request = [0u8; 2048];
+        let (_, client) = socket.recv_from(&mut request).unwrap();
+        // Its first answer is over 4 KiB, then empties, junk from another
+        // port and lines, for 4 s.
+        socket.send_to(&[b'x'; 5000], client).unwrap();
+        socket.set_nonblocking(true).unwrap();
+        let start = Instant::now();
+        let mut sent = 0u64;
+        while start.elapsed() < Duration::from_secs(4) && sent < 2_000_000 {
+            let _ = socket.send_to(&[], client);
+            let _ = other.send_to(b"fake\n", client);
+            let _ = socket.send_to(
+                b" 00:00:00 up 1 min,  0 user,  load average: 0.00, 0.00, 0.00\n",
+                client,
+            );
+            sent += 3;
+        }
+        sent
+    });
+    let ruptime = bin("ruptime");
+    let command = lan.command_in(
+        2,
+        ruptime.to_str().unwrap(),
+        &["--discover", "-p", "4000", "-w", "1", "-n"],
+    );
+    let out = run_command(command, Duration::from_secs(60));
+    let sent = flooder.join().unwrap();
+    assert!(
+        out.elapsed < Duration::from_secs(3),
+        "{sent} datagrams held discovery for {:?}",
+        out.elapsed
+    );
+    assert_eq!(
+        out.stdout_text(),
+        format!(
+            "{:<12} down         (reply longer than 4 KiB)\n",
+            lan.host(1)
+        ),
+        "one host, once, its long reply not cut: {out:?}"
+    );
+    eprintln!("{sent} fake datagrams; discovery took {:?}", out.elapsed);
 }

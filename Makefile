@@ -32,15 +32,17 @@ build:
 	$(CARGO) build --release --workspace --bins
 
 # Start the daemon in the foreground on a free loopback port, ask it, stop it.
-demo: build
-	@for mode in stream fork dgram; do \
-	  echo "\$$ ruptimed --foreground --mode $$mode --listen 127.0.0.1 --port 0 &"; \
-	  $(RELEASE)/ruptimed --foreground --mode $$mode --listen 127.0.0.1 --port 0 > .demo.out & pid=$$!; \
+# As root the daemon serves as nobody (it would warn about root otherwise).
+demo: $(if $(filter $(RELEASE),$(BINARIES)),build)
+	@user=$$([ "$$(id -u)" = 0 ] && echo " --user nobody"); \
+	for mode in stream fork dgram; do \
+	  echo "\$$ ruptimed --foreground --mode $$mode --listen 127.0.0.1 --port 0$$user &"; \
+	  $(BINARIES)/ruptimed --foreground --mode $$mode --listen 127.0.0.1 --port 0 $$user > .demo.out & pid=$$!; \
 	  for i in $$(seq 100); do [ -s .demo.out ] && break; sleep 0.05; done; \
 	  cat .demo.out; \
 	  port=$$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\) .*/\1/p' .demo.out); \
 	  echo "\$$ ruptime --mode $$mode --port $$port 127.0.0.1"; \
-	  $(RELEASE)/ruptime --mode $$mode --port $$port 127.0.0.1; rc=$$?; \
+	  $(BINARIES)/ruptime --mode $$mode --port $$port 127.0.0.1; rc=$$?; \
 	  kill $$pid; wait $$pid; rm -f .demo.out; [ $$rc = 0 ] || exit $$rc; \
 	done
 
@@ -83,14 +85,16 @@ install: $(if $(filter $(RELEASE),$(BINARIES)),build)
 	for dir in $(DROPINS); do \
 	  install -D -m 0644 systemd/hardening.conf $(DESTDIR)$(UNITDIR)/$$dir/hardening.conf; \
 	done
-	docs=$$(mktemp -d) && $(BINARIES)/ruptime-docs $$docs && \
-	install -D -m 0644 $$docs/man/ruptime.1 $(DESTDIR)$(MANDIR)/man1/ruptime.1 && \
-	install -D -m 0644 $$docs/man/ruptimed.8 $(DESTDIR)$(MANDIR)/man8/ruptimed.8 && \
+	install -d -m 0755 $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
+	  $(DESTDIR)$(BASHDIR) $(DESTDIR)$(ZSHDIR) $(DESTDIR)$(FISHDIR)
+	$(BINARIES)/ruptime --generate man > $(DESTDIR)$(MANDIR)/man1/ruptime.1
+	$(BINARIES)/ruptimed --generate man > $(DESTDIR)$(MANDIR)/man8/ruptimed.8
 	for p in ruptime ruptimed; do \
-	  install -D -m 0644 $$docs/completions/bash/$$p $(DESTDIR)$(BASHDIR)/$$p && \
-	  install -D -m 0644 $$docs/completions/zsh/_$$p $(DESTDIR)$(ZSHDIR)/_$$p && \
-	  install -D -m 0644 $$docs/completions/fish/$$p.fish $(DESTDIR)$(FISHDIR)/$$p.fish || exit 1; \
-	done; rm -rf $$docs
+	  $(BINARIES)/$$p --generate bash > $(DESTDIR)$(BASHDIR)/$$p && \
+	  $(BINARIES)/$$p --generate zsh > $(DESTDIR)$(ZSHDIR)/_$$p && \
+	  $(BINARIES)/$$p --generate fish > $(DESTDIR)$(FISHDIR)/$$p.fish || exit 1; \
+	done
+	chmod 0644 $(DESTDIR)$(MANDIR)/man1/ruptime.1 $(DESTDIR)$(MANDIR)/man8/ruptimed.8
 
 # Exactly what install put there, and the drop-in directories it made.
 uninstall:

@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use clap::{ArgGroup, Parser};
 use ruptime_common::duration::parse_seconds;
+use ruptime_common::manual::{Generate, Manual};
 use ruptime_common::mode::Mode;
 
-/// Ask hosts for their uptime, from the `ruptimed` running on each.
+/// Ask hosts for their uptime, from the ruptimed running on each.
 ///
 /// One HOST: its reply is printed exactly as received, and a failure as one
 /// line on stderr. Several hosts (from the arguments, then from each -f
@@ -16,11 +17,12 @@ use ruptime_common::mode::Mode;
 /// when its own query begins, so a run takes about one timeout however many
 /// hosts are down.
 #[derive(Debug, Parser)]
-#[command(name = "ruptime", version, after_long_help = ruptime_common::manual::plain(MANUAL))]
+#[command(name = "ruptime", version, after_long_help = ruptime_common::manual::plain(MANUAL.sections))]
 #[command(group(ArgGroup::new("order").args(["by_load", "by_uptime", "by_users"])))]
 pub struct Cli {
-    /// How to ask
-    #[arg(short, long, value_enum, default_value_t = Mode::Stream)]
+    /// How to ask: stream (TCP), fork (TCP, from child processes) or dgram
+    /// (UDP, the request sent again within the timeout)
+    #[arg(short, long, value_enum, default_value_t = Mode::Stream, hide_possible_values = true)]
     pub mode: Mode,
 
     /// Port number or service name
@@ -96,46 +98,67 @@ pub struct Cli {
     pub numeric: bool,
 
     /// A host to ask: a name, an IPv4 or IPv6 address, HOST:PORT or [V6ADDR]:PORT
-    #[arg(value_name = "HOST", required_unless_present_any = ["files", "discover"])]
+    #[arg(value_name = "HOST", required_unless_present_any = ["files", "discover", "generate"])]
     pub hosts: Vec<String>,
+
+    /// Print the man page or a completion script, and exit
+    #[arg(long, value_enum, value_name = "WHAT", hide = true)]
+    pub generate: Option<Generate>,
 }
 
-/// The manual beyond the options, for `--help` and the man page.
-pub const MANUAL: &[(&str, &str)] = &[
+/// The manual: the synopsis, and the sections beyond the options.
+pub const MANUAL: Manual = Manual {
+    section: "1",
+    summary: "ask hosts for their uptime",
+    synopsis: "\
+ruptime [-m|--mode stream|fork|dgram] [-p|--port PORT|SERVICE]
+        [-w|--timeout SECS] [-4|-6] [-f|--file FILE]... [-l|-t|-u] [-r]
+        [--json] [--raw] [--pace N] HOST...
+ruptime --discover [-6] [-I|--interface NAME]... [-n] [-p|--port PORT]
+        [-w|--timeout SECS] [--json] [--raw]",
+    sections: SECTIONS,
+};
+
+/// The sections after the options, for `--help` and the man page.
+const SECTIONS: &[(&str, &str)] = &[
     (
         "EXAMPLES",
         "\
-ruptime alpha                       the uptime line of alpha, as it sends it
-ruptime -m dgram alpha [::1]:4001   two hosts, over UDP: a table
-ruptime -f fleet.txt -l             a fleet from a file, busiest first
+ruptime alpha                      alpha's uptime line, as it sends it
+ruptime -m dgram alpha [::1]:4001  two hosts, over UDP: a table
+ruptime -f fleet.txt -l            a fleet from a file, busiest first
 ruptime -f fleet.txt --json | jq -r '.[] | select(.up | not) | .host'
-                                    the hosts that are down
-ruptime --discover                  every host on the local networks",
+                                   the hosts that are down
+ruptime --discover                 every host on the local networks",
     ),
     (
         "EXIT STATUS",
         "\
-0  every host answered (--discover: a host answered); a reply that is not
-   an uptime line is an answer, printed as received
-1  a host did not answer, or the daemon sent its error line
+0  every host answered (--discover: a host answered); a reply that
+   is not an uptime line is an answer, printed as received
+1  a host did not answer, or its daemon sent its error line
 2  a usage error (a bad option, port or host list)",
     ),
     (
         "FILES",
-        "/etc/services  the port of the ruptime service (tcp or udp as the mode needs), else 4000",
+        "\
+/etc/services  the port of the ruptime service (tcp or udp, as the
+               mode needs), else 4000",
     ),
     (
         "PROTOCOL",
         "\
-The protocol of the original APUE programs (and their programs still answer):
-stream, fork  connect over TCP; the daemon writes the uptime line and closes;
-              the client reads until end of file (64 KiB at most)
-dgram         send a datagram over UDP; the daemon answers with one datagram
-              holding the line; the request is sent again within the
-              timeout, and only a reply from the address asked counts. The
-              request is padded to 256 bytes (a NUL, \"ruptime/1\", zeros),
-              so that the daemon can answer it without amplifying: the
-              original daemon ignores what it holds",
+The original APUE programs' protocol; they answer ruptime too.
+stream, fork  connect over TCP; the daemon writes the uptime line
+              and closes; the client reads to the end (64 KiB at
+              most)
+dgram         send a datagram over UDP; the daemon answers with one
+              datagram holding the line; the request is sent again
+              within the timeout, and only a reply from the address
+              asked counts. The request is padded to 256 bytes (a
+              NUL, \"ruptime/1\", zeros), so that the daemon can
+              answer it without amplifying; the original daemon
+              ignores what it holds",
     ),
     ("SEE ALSO", "ruptimed(8), uptime(1)"),
 ];

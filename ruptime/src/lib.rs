@@ -50,6 +50,18 @@ const NAMING: Duration = Duration::from_secs(1);
 
 /// Asks every host (or discovers them) and prints the results; the exit status.
 pub fn run(cli: &Cli) -> ExitCode {
+    if let Some(what) = cli.generate {
+        let written = ruptime_common::manual::generate(
+            what,
+            <Cli as clap::CommandFactory>::command(),
+            &cli::MANUAL,
+            &mut io::stdout().lock(),
+        );
+        return match written {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(FAILED, &format!("--generate: {e}")),
+        };
+    }
     // Fork mode waits for its children: SIGCHLD must not be ignored.
     let _ = ruptime_common::inherited::reset_signals();
     raise_descriptor_limit();
@@ -91,7 +103,13 @@ pub fn run(cli: &Cli) -> ExitCode {
         targets
             .into_iter()
             .zip(outcomes)
-            .map(|(t, outcome)| Row::new(t.name, cli.mode, outcome))
+            .map(|(t, outcome)| {
+                // A host given as an address has one, answered or not.
+                let literal = t.literal_address();
+                let mut row = Row::new(t.name, cli.mode, outcome);
+                row.address = row.address.or(literal);
+                row
+            })
             .collect()
     };
     let order = match (cli.by_load, cli.by_uptime, cli.by_users) {

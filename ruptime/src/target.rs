@@ -62,6 +62,13 @@ impl Target {
             .is_ok_and(|(host, _)| host.parse::<std::net::IpAddr>().is_ok())
     }
 
+    /// The address of a host given as an IP address, without any lookup.
+    pub fn literal_address(&self) -> Option<SocketAddr> {
+        let (host, port) = self.endpoint.as_ref().ok()?;
+        let ip: std::net::IpAddr = host.parse().ok()?;
+        Some(SocketAddr::new(ip, *port))
+    }
+
     /// The host's addresses of `family`, in the resolver's order.
     ///
     /// # Errors
@@ -108,6 +115,14 @@ mod tests {
         assert!(Target::new("[::1]:4000", 1, Proto::Tcp).is_literal());
         assert!(!Target::new("localhost", 1, Proto::Tcp).is_literal());
         assert!(!Target::new("host:", 1, Proto::Tcp).is_literal());
+        assert_eq!(
+            Target::new("[::1]:4000", 1, Proto::Tcp).literal_address(),
+            Some("[::1]:4000".parse().unwrap())
+        );
+        assert_eq!(
+            Target::new("localhost", 1, Proto::Tcp).literal_address(),
+            None
+        );
     }
 
     #[test]

@@ -6,17 +6,20 @@ use std::time::Duration;
 
 use clap::Parser;
 use ruptime_common::duration::parse_seconds;
+use ruptime_common::manual::{Generate, Manual};
 use ruptime_common::mode::Mode;
 
-/// Serve this host's uptime to `ruptime` clients.
+/// Serve this host's uptime to ruptime clients.
 ///
 /// Without --foreground it detaches (fork, setsid, chdir /) and logs to
 /// syslog; it binds first, so an address in use is reported on the terminal.
 #[derive(Debug, Parser)]
-#[command(name = "ruptimed", version, after_long_help = ruptime_common::manual::plain(MANUAL))]
+#[command(name = "ruptimed", version, after_long_help = ruptime_common::manual::plain(MANUAL.sections))]
 pub struct Cli {
-    /// How requests are served
-    #[arg(short, long, value_enum, default_value_t = Mode::Stream)]
+    /// How requests are served: stream (TCP, one connection after another),
+    /// fork (TCP, a child process per connection) or dgram (UDP, a reply per
+    /// datagram)
+    #[arg(short, long, value_enum, default_value_t = Mode::Stream, hide_possible_values = true)]
     pub mode: Mode,
 
     /// Address to listen on: an IP address or a host name, optionally with :PORT;
@@ -33,9 +36,9 @@ pub struct Cli {
     #[arg(short, long)]
     pub foreground: bool,
 
-    /// Serve the one connection (or datagram) on standard input and exit, as
-    /// inetd, xinetd and systemd's Accept=yes sockets start a server; logs go
-    /// to syslog only
+    /// Serve the one connection on standard input and exit, as inetd, xinetd
+    /// and systemd's Accept=yes sockets start a server (a datagram socket:
+    /// until idle for 3 s); logs go to syslog only
     #[arg(long, conflicts_with_all = ["listen", "port", "foreground", "pid_file"])]
     pub inetd: bool,
 
@@ -109,23 +112,44 @@ pub struct Cli {
     /// (as long as the reply, or 256 bytes: they cannot amplify)
     #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = clap::value_parser!(u32).range(1..))]
     pub global_limit: u32,
+
+    /// Print the man page or a completion script, and exit
+    #[arg(long, value_enum, value_name = "WHAT", hide = true)]
+    pub generate: Option<Generate>,
 }
 
-/// The manual beyond the options, for `--help` and the man page.
-pub const MANUAL: &[(&str, &str)] = &[
+/// The manual: the synopsis, and the sections beyond the options.
+pub const MANUAL: Manual = Manual {
+    section: "8",
+    summary: "serve this host's uptime to ruptime clients",
+    synopsis: "\
+ruptimed [-m|--mode stream|fork|dgram] [-l|--listen ADDR]...
+         [-p|--port PORT|SERVICE] [-f|--foreground] [--pid-file PATH]
+         [--syslog-socket PATH] [-u|--user NAME] [--allow CIDR]...
+         [--max-children N] [--request-timeout SECS]
+         [--send-timeout SECS] [--rate-limit N] [--rate-burst N]
+         [--legacy-limit BYTES] [--global-limit N]
+         [--command PATH [--command-arg ARG]...]
+ruptimed --inetd [...]",
+    sections: SECTIONS,
+};
+
+/// The sections after the options, for `--help` and the man page.
+const SECTIONS: &[(&str, &str)] = &[
     (
         "EXAMPLES",
         "\
-ruptimed                             detach; serve stream mode on port 4000
-ruptimed -f -m dgram -l 127.0.0.1    in the foreground, over UDP, on loopback
-ruptimed -m fork -u nobody           a child per connection, serving as nobody
-ruptimed --inetd                     one request on standard input (inetd)",
+ruptimed                           detach; serve stream mode, port 4000
+ruptimed -f -m dgram -l 127.0.0.1  in the foreground, UDP, on loopback
+ruptimed -m fork -u nobody         a child per connection, as nobody
+ruptimed --inetd                   one request on standard input",
     ),
     (
         "EXIT STATUS",
         "\
 0  stopped by SIGTERM or SIGINT, or --inetd answered
-1  could not start (the reason on the terminal, or in the log once detached)
+1  could not start (the reason on the terminal, or in the log
+   once detached)
 2  a usage error",
     ),
     (
@@ -139,24 +163,26 @@ SIGHUP           reconnect to syslog",
         "\
 /proc/uptime, /proc/loadavg  the uptime and the loads of the report
 /run/utmp                    the logged-in users (missing: 0)
-/etc/services                the port of the ruptime service, else 4000
+/etc/services                the ruptime service's port, else 4000
 /dev/log                     syslog, when detached",
     ),
     (
         "PROTOCOL",
         "\
-stream, fork  a client connects over TCP; the daemon writes the uptime line
-              and closes
-dgram         a client sends a datagram over UDP; the daemon answers with one
-              datagram holding the line, from the address the client asked.
-              ruptime pads its request to 256 bytes: a NUL, \"ruptime/1\",
-              zeros. The daemon takes requests of 1 to 1024 bytes, whatever
-              they hold, and never answers with more bytes than the request
-              had: a longer --command line is cut to the request's length.
-              A request shorter than the line (the original client's 1 byte)
-              is legacy: it gets the whole line from a budget of
-              --legacy-limit bytes a second (and --rate-limit a source), so
-              that a spoofed flood is sent back at most 2 bytes per byte",
+stream, fork  a client connects over TCP; the daemon writes the
+              uptime line and closes
+dgram         a client sends a datagram over UDP; the daemon
+              answers with one datagram holding the line, from the
+              address the client asked. ruptime pads its request to
+              256 bytes: a NUL, \"ruptime/1\", zeros. The daemon
+              takes requests of 1 to 1024 bytes, whatever they hold,
+              and never answers with more bytes than the request
+              had: a longer --command line is cut to the request's
+              length. A shorter request (the original client's 1
+              byte) is legacy: it gets the whole line from a budget
+              of --legacy-limit bytes a second (--rate-limit per
+              source), so a spoofed flood gets back at most 2 bytes
+              per byte",
     ),
     (
         "SEE ALSO",

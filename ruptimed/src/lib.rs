@@ -64,6 +64,16 @@ use signals::Signals;
 /// # Errors
 /// Anything that stops the daemon from starting, or `poll` failing later.
 pub fn run(cli: &Cli) -> Result<(), Fatal> {
+    if let Some(what) = cli.generate {
+        let command = <Cli as clap::CommandFactory>::command();
+        return ruptime_common::manual::generate(
+            what,
+            command,
+            &cli::MANUAL,
+            &mut std::io::stdout().lock(),
+        )
+        .map_err(|e| Fatal::new(format!("--generate: {e}")));
+    }
     // Whatever a supervisor left: no signal ignored or blocked.
     ruptime_common::inherited::reset_signals()
         .map_err(|e| Fatal::new(format!("cannot reset the signal mask: {}", e.desc())))?;

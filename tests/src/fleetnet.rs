@@ -85,10 +85,12 @@ impl Mix {
         }));
         hosts.extend((0..self.refused).map(|i| {
             let addr = offset(Ipv4Addr::new(127, 3, 0, 1), i);
-            down(
-                format!("{addr}:{REFUSED_PORT}"),
-                "can't connect: Connection refused",
-            )
+            let refused = if dgram {
+                "can't reach: Connection refused"
+            } else {
+                "can't connect: Connection refused"
+            };
+            down(format!("{addr}:{REFUSED_PORT}"), refused)
         }));
         hosts.extend((0..self.live).map(|i| {
             let host = if i < self.named {

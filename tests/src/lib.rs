@@ -11,7 +11,6 @@
 //! - [`procfs`]: what /proc says about a process.
 //! - [`process`]: running a command to its end, with a hard limit.
 //! - [`container`]: a real systemd in a container, from this machine's root.
-//! - [`docs`]: man pages and completions (binary `ruptime-docs`).
 //! - [`daemon`]: a `ruptimed` in the foreground, killed when dropped.
 //! - [`syslog`]: a syslog socket the test owns.
 //! - [`uptime`]: the grammar of the uptime line; [`utmp`]: made-up utmp files.
@@ -21,7 +20,6 @@ pub mod bench;
 pub mod bins;
 pub mod container;
 pub mod daemon;
-pub mod docs;
 pub mod fake;
 pub mod fleetnet;
 pub mod install;

@@ -175,7 +175,7 @@ fn json_gives_every_field_and_nulls_for_the_unknown() {
             {"host": alpha.host(), "address": alpha.host(), "mode": "fork", "up": true,
              "uptime_seconds": 2 * 86400 + 3 * 3600 + 4 * 60, "users": 3, "load": [0.0, 0.01, 0.05],
              "raw": String::from_utf8_lossy(ALPHA), "error": null},
-            {"host": charlie, "address": null, "mode": "fork", "up": false, "uptime_seconds": null,
+            {"host": charlie, "address": charlie, "mode": "fork", "up": false, "uptime_seconds": null,
              "users": null, "load": null, "raw": null, "error": "can't connect: Connection refused"},
             {"host": odd.host(), "address": odd.host(), "mode": "fork", "up": true, "uptime_seconds": null,
              "users": null, "load": null, "raw": "something else\n", "error": null},

@@ -52,7 +52,7 @@ fn family_flags_pick_the_address() {
     assert_eq!(out.code(), 1, "{out:?}");
     assert_eq!(
         out.stderr,
-        "ruptime: 127.0.0.1: can't connect: Connection refused\n"
+        "ruptime: 127.0.0.1: can't reach: Connection refused\n"
     );
 }
 

@@ -217,6 +217,30 @@ fn the_man_pages_render_and_the_completions_load() {
             text.contains("--discover") || page.starts_with("man8"),
             "{page}"
         );
+        // Reads like a Debian man page: the synopsis as the README has it
+        // (option arguments and all), 80 columns, no clap or Markdown left.
+        let readme =
+            fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
+        let synopsis = if page.starts_with("man1") {
+            ruptime::cli::MANUAL.synopsis
+        } else {
+            ruptimed::cli::MANUAL.synopsis
+        };
+        assert!(
+            readme.contains(synopsis),
+            "{page}: the README's synopsis differs"
+        );
+        for line in synopsis.lines() {
+            assert!(
+                text.contains(line.trim_start()),
+                "{page}: {line:?} not in {text}"
+            );
+        }
+        for wrong in ["Print help (see", "`", "\u{2010}"] {
+            assert!(!text.contains(wrong), "{page}: {wrong:?} in {text}");
+        }
+        let long: Vec<&str> = text.lines().filter(|l| l.chars().count() > 80).collect();
+        assert!(long.is_empty(), "{page}: lines over 80 columns: {long:?}");
     }
     for program in ["ruptime", "ruptimed"] {
         let script = share.join("bash-completion/completions").join(program);
@@ -243,4 +267,16 @@ fn failed_inetd_instances_are_collected_not_kept() {
         text.lines().any(|l| l == "CollectMode=inactive-or-failed"),
         "{text}"
     );
+}
+
+#[test]
+fn make_demo_answers_in_every_mode_without_a_root_warning() {
+    if !have_tools("make demo", &["make"]) {
+        return;
+    }
+    let dest = TempDir::new().unwrap();
+    let out = make("demo", dest.path(), &[]);
+    let text = format!("{}{}", out.stdout_text(), out.stderr);
+    assert_eq!(text.matches("load average:").count(), 3, "{text}");
+    assert!(!text.contains("running as root"), "{text}");
 }

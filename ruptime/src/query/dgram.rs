@@ -102,7 +102,7 @@ impl Datagram {
                 .refused
                 .take()
                 .unwrap_or_else(|| io::Error::from(io::ErrorKind::ConnectionRefused));
-            return Step::Done(Err(QueryError::Connect(error)));
+            return Step::Done(Err(QueryError::Unreachable(error)));
         }
         if now >= self.deadline {
             return Step::Done(Err(QueryError::NoReply(self.timeout)));
@@ -301,7 +301,7 @@ mod tests {
         let refused = io::Error::from_raw_os_error(libc::ECONNREFUSED);
         assert!(q.received(0, Err(refused)).is_none());
         match q.due(t0) {
-            Step::Done(Err(e)) => assert_eq!(e.to_string(), "can't connect: Connection refused"),
+            Step::Done(Err(e)) => assert_eq!(e.to_string(), "can't reach: Connection refused"),
             other => panic!("{other:?}"),
         }
         let long = vec![b'x'; MAX_DATAGRAM + 1];

@@ -85,9 +85,11 @@ impl Options {
 pub enum QueryError {
     /// The spec, the port or the name could not be resolved.
     Resolve(ResolveError),
-    /// The connection was refused or the host is unreachable, or every
-    /// address refused the datagram.
+    /// The connection was refused, or the host is unreachable.
     Connect(io::Error),
+    /// Every address refused the datagram (ICMP port unreachable), or none
+    /// can be reached.
+    Unreachable(io::Error),
     /// Nothing answered the connection attempt by the deadline.
     Unanswered(Duration),
     /// Connected, but nothing came by the deadline.
@@ -113,6 +115,7 @@ impl fmt::Display for QueryError {
         match self {
             QueryError::Resolve(e) => write!(f, "{e}"),
             QueryError::Connect(e) => write!(f, "can't connect: {}", describe(e)),
+            QueryError::Unreachable(e) => write!(f, "can't reach: {}", describe(e)),
             QueryError::Unanswered(timeout) => write!(
                 f,
                 "no answer to the connection attempt within {}",

@@ -133,8 +133,20 @@ fn ports_out_of_range_and_port_0_are_told_plainly() {
 fn each_program_s_help_speaks_of_itself() {
     let daemon = ruptimed(&["--help"]);
     assert_eq!(daemon.code(), 0);
-    assert!(!daemon.stdout_text().contains("per host"), "{}", daemon.stdout_text());
-    assert!(daemon.stdout_text().contains("a child process per connection"));
+    assert!(
+        !daemon.stdout_text().contains("per host"),
+        "{}",
+        daemon.stdout_text()
+    );
+    assert!(
+        daemon
+            .stdout_text()
+            .contains("a child process per connection")
+    );
     let client = ruptime(&["--help"]);
-    assert!(!client.stdout_text().contains("per connection"), "{}", client.stdout_text());
+    assert!(
+        !client.stdout_text().contains("per connection"),
+        "{}",
+        client.stdout_text()
+    );
 }

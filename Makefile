@@ -26,7 +26,7 @@ INSTALLED := $(BINDIR)/ruptime $(SBINDIR)/ruptimed $(addprefix $(UNITDIR)/,$(UNI
              $(BASHDIR)/ruptime $(BASHDIR)/ruptimed $(ZSHDIR)/_ruptime $(ZSHDIR)/_ruptimed \
              $(FISHDIR)/ruptime.fish $(FISHDIR)/ruptimed.fish
 
-.PHONY: build demo deps test lint bench bench-fleet install uninstall clean
+.PHONY: build demo deps test lint bench bench-fleet fuzz install uninstall clean
 
 build:
 	$(CARGO) build --release --workspace --bins
@@ -117,3 +117,24 @@ bench: build
 # test-made network namespace, into BENCHMARKS.md; as root.
 bench-fleet: build
 	$(RELEASE)/ruptime-bench fleets --out BENCHMARKS.md
+
+# The parsers under AFL++ (cargo-afl, installed when missing), each target
+# for FUZZ_SECONDS; a crash is copied into tests/fuzz/regressions, where the
+# test fuzz_regressions runs it from then on, and fails the run.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := reply host_port host_list proc utmp guard
+fuzz:
+	@cargo afl --version >/dev/null 2>&1 || cargo install --locked cargo-afl
+	@cargo afl config --build >/dev/null 2>&1 || true
+	cd tests/fuzz && cargo afl build --release
+	@cd tests/fuzz && failed=0; for t in $(FUZZ_TARGETS); do \
+	  rm -rf out/$$t; mkdir -p out; \
+	  AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_QUIET=1 \
+	    cargo afl fuzz -V $(FUZZ_SECONDS) -i seeds/$$t -o out/$$t target/release/ruptime-fuzz $$t \
+	    > out-$$t.log 2>&1 || { echo "fuzz $$t: afl-fuzz failed:"; tail -5 out-$$t.log; exit 1; }; \
+	  execs=$$(sed -n 's/^execs_done *: *//p' out/$$t/default/fuzzer_stats); \
+	  crashes=$$(ls out/$$t/default/crashes 2>/dev/null | grep -c '^id:' || true); \
+	  echo "fuzz $$t: $$execs runs in $(FUZZ_SECONDS) s, $$crashes crashes"; \
+	  for c in out/$$t/default/crashes/id:*; do [ -e "$$c" ] && cp "$$c" regressions/$$t/ && failed=1; done; \
+	  rm -f out-$$t.log; \
+	done; [ $$failed = 0 ] || { echo "crashes kept in tests/fuzz/regressions: fix them"; exit 1; }

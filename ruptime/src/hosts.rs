@@ -30,7 +30,7 @@ fn read(file: &Path) -> io::Result<String> {
 }
 
 /// The hosts of a list: words, comments after `#` left out.
-fn listed(text: &str) -> impl Iterator<Item = &str> {
+pub fn listed(text: &str) -> impl Iterator<Item = &str> {
     text.lines().flat_map(|line| {
         line.split('#')
             .next()

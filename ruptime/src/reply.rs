@@ -238,6 +238,20 @@ mod tests {
         assert_eq!(parse(b"ruptimed: two\nlines\n"), Reply::Unknown);
     }
 
+    #[test]
+    fn replies_of_exactly_the_cap_are_read_whole() {
+        let cap = crate::query::MAX_REPLY;
+        let line = b" 03:11:28 up 6 min,  0 user,  load average: 0.24, 0.07, 0.02\n";
+        for filler in [b'9', b' ', b'\n', 0xff] {
+            let mut reply = line.to_vec();
+            reply.resize(cap, filler);
+            assert_eq!(parse(&reply), Reply::Unknown);
+            let mut digits = b" 03:11:28 up ".to_vec();
+            digits.resize(cap, b'9');
+            assert_eq!(parse(&digits), Reply::Unknown);
+        }
+    }
+
     proptest! {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {

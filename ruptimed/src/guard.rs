@@ -57,7 +57,7 @@ pub fn check(request: &Request) -> Result<SocketAddr, Drop> {
 
 /// What a request of `len` bytes is, the line being `line` bytes long (when
 /// known), and the most bytes its reply may hold.
-fn classify(len: usize, line: Option<usize>) -> (Class, usize) {
+pub fn classify(len: usize, line: Option<usize>) -> (Class, usize) {
     if len >= PADDED_LEN || line.is_some_and(|l| len >= l) {
         (Class::Padded, len)
     } else {

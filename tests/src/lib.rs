@@ -5,6 +5,7 @@
 //! - [`bins`]: where the binaries are (built once per test process).
 //! - [`network`]: test hosts in network namespaces on one bridge.
 //! - [`fleetnet`]: thousands of hosts, silent ones too, in one namespace.
+//! - [`fuzzing`]: the fuzz targets' bodies (`make fuzz`, and their regressions).
 //! - [`fake`]: scripted servers, well-behaved or hostile.
 //! - [`namespace`]: private mount namespaces.
 //! - [`skip`]: skipping, with a reason, what needs root or a missing tool.
@@ -22,6 +23,7 @@ pub mod container;
 pub mod daemon;
 pub mod fake;
 pub mod fleetnet;
+pub mod fuzzing;
 pub mod install;
 pub mod namespace;
 pub mod network;

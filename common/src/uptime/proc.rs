@@ -29,6 +29,14 @@ pub enum UptimeError {
 pub fn uptime_seconds() -> Result<u64, UptimeError> {
     let mut buf = [0u8; 128];
     let text = read_small(UPTIME, &mut buf).map_err(UptimeError::Unreadable)?;
+    parse_uptime(text)
+}
+
+/// Whole seconds since boot from the text of `/proc/uptime`.
+///
+/// # Errors
+/// [`UptimeError::Invalid`] when it holds no usable number.
+pub fn parse_uptime(text: &[u8]) -> Result<u64, UptimeError> {
     match leading_number(text) {
         Some((seconds, _)) if seconds.is_finite() && seconds >= 0.0 => {
             // A float-to-integer `as` truncates toward zero, as C's cast does.
@@ -44,9 +52,10 @@ pub fn loads() -> [f64; 3] {
     read_small(LOADAVG, &mut buf).map_or([0.0; 3], parse_loads)
 }
 
-/// The first three numbers of `text`, as `sscanf` assigns them: reading
-/// stops at the first one that is not a number, and the rest stay 0.
-fn parse_loads(mut text: &[u8]) -> [f64; 3] {
+/// The first three numbers of `text` (of `/proc/loadavg`), as `sscanf`
+/// assigns them: reading stops at the first one that is not a number, and
+/// the rest stay 0.
+pub fn parse_loads(mut text: &[u8]) -> [f64; 3] {
     let mut loads = [0.0; 3];
     for load in &mut loads {
         let Some((value, rest)) = leading_number(text) else {

@@ -25,7 +25,10 @@ pub fn count_users() -> u32 {
 }
 
 /// Counts the user records in a utmp stream; a partial last record is ignored.
-fn count_in(mut utmp: impl Read) -> io::Result<u32> {
+///
+/// # Errors
+/// Reading fails.
+pub fn count_in(mut utmp: impl Read) -> io::Result<u32> {
     let mut buf = [0u8; RECORD * CHUNK];
     let mut users = 0;
     loop {

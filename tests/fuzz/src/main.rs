@@ -1,0 +1,12 @@
+//! `fuzz TARGET`: one of the targets of `ruptime_tests::fuzzing`, fed by
+//! AFL++ (`make fuzz` runs each for a bounded time).
+
+fn main() {
+    let name = std::env::args().nth(1).unwrap_or_default();
+    let Some(target) = ruptime_tests::fuzzing::target(&name) else {
+        let names: Vec<&str> = ruptime_tests::fuzzing::TARGETS.iter().map(|(n, _)| *n).collect();
+        eprintln!("usage: fuzz TARGET (one of {})", names.join(", "));
+        std::process::exit(2);
+    };
+    afl::fuzz!(|data: &[u8]| target(data));
+}

@@ -26,7 +26,7 @@ INSTALLED := $(BINDIR)/ruptime $(SBINDIR)/ruptimed $(addprefix $(UNITDIR)/,$(UNI
              $(BASHDIR)/ruptime $(BASHDIR)/ruptimed $(ZSHDIR)/_ruptime $(ZSHDIR)/_ruptimed \
              $(FISHDIR)/ruptime.fish $(FISHDIR)/ruptimed.fish
 
-.PHONY: build demo deps test lint bench bench-fleet fuzz install uninstall clean
+.PHONY: build demo deps test lint bench bench-fleet fuzz deb install uninstall clean
 
 build:
 	$(CARGO) build --release --workspace --bins
@@ -49,11 +49,12 @@ demo: $(if $(filter $(RELEASE),$(BINARIES)),build)
 # What the tests and lint use beyond cargo, installed only when missing:
 # rustfmt and clippy (rustup); as root, uptime (the differential tests), ip
 # and unshare (namespaces), time zones, and a decimal-comma locale.
-DEBIAN_PACKAGES := procps iproute2 util-linux bsdutils time man-db tzdata locales systemd systemd-container
+DEBIAN_PACKAGES := procps iproute2 util-linux bsdutils time man-db tzdata locales systemd systemd-container dpkg-dev lintian
 deps:
 	@for tool in rustfmt clippy; do \
 	  cargo $${tool#rust} --version >/dev/null 2>&1 || rustup component add $$tool; \
 	done
+	@cargo deb --version >/dev/null 2>&1 || cargo install --locked cargo-deb
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ "$$(id -u)" != 0 ]; then \
 	  [ -z "$$missing" ] || echo "make deps: missing $$missing; run as root to install them"; \
@@ -76,6 +77,28 @@ test: deps
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# The Debian package, target/debian/ruptime_VERSION-REVISION_amd64.deb, by
+# cargo-deb (installed when missing) from the release binaries (stripped),
+# with the units pointing at /usr/sbin, the man pages and the completions
+# made here. DEB_REVISION=2 makes a later revision of the same version.
+DEB_ASSETS := ruptimed/debian/generated
+DEB_REVISION ?= 1
+deb: build
+	@cargo deb --version >/dev/null 2>&1 || cargo install --locked cargo-deb
+	rm -rf $(DEB_ASSETS)
+	mkdir -p $(DEB_ASSETS)/units $(DEB_ASSETS)/bash $(DEB_ASSETS)/zsh $(DEB_ASSETS)/fish
+	for unit in $(UNITS); do \
+	  sed 's|/usr/local/sbin/ruptimed|/usr/sbin/ruptimed|' systemd/$$unit > $(DEB_ASSETS)/units/$$unit; \
+	done
+	$(RELEASE)/ruptime --generate man | gzip -9n > $(DEB_ASSETS)/ruptime.1.gz
+	$(RELEASE)/ruptimed --generate man | gzip -9n > $(DEB_ASSETS)/ruptimed.8.gz
+	for p in ruptime ruptimed; do \
+	  $(RELEASE)/$$p --generate bash > $(DEB_ASSETS)/bash/$$p && \
+	  $(RELEASE)/$$p --generate zsh > $(DEB_ASSETS)/zsh/_$$p && \
+	  $(RELEASE)/$$p --generate fish > $(DEB_ASSETS)/fish/$$p.fish || exit 1; \
+	done
+	cargo deb -p ruptimed --no-build --deb-revision $(DEB_REVISION)
 
 # The binaries, the units (ExecStart pointing at SBINDIR) and their sandbox,
 # the man pages and the bash, zsh and fish completions.

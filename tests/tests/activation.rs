@@ -258,37 +258,32 @@ fn systemd_s_variables_reach_no_command_and_stopping_comes_with_sigterm() {
 
 #[test]
 fn allow_holds_under_socket_activation_and_inetd_style() {
-    let Some((port, addr, daemon)) = setup("--allow under activation") else {
-        return;
-    };
-    let passed = activate(&["-l", &addr, &daemon, "-f", "--allow", "10.0.0.0/8"]);
-    wait_bound(&addr, false);
-    let out = ask("stream", &port);
-    assert_eq!(out.code(), 1, "{out:?}");
-    assert_eq!(
-        out.stderr,
-        "ruptime: 127.0.0.1: connection closed without a reply\n"
-    );
-    drop(passed.kill());
-    let Some((port, addr, daemon)) = setup("--allow in inetd style") else {
-        return;
-    };
-    let inetd = activate(&[
-        "--accept",
-        "--inetd",
-        "-l",
-        &addr,
-        &daemon,
-        "--inetd",
-        "--allow",
-        "10.0.0.0/8",
-    ]);
-    wait_bound(&addr, false);
-    let out = ask("stream", &port);
-    assert_eq!(out.code(), 1, "{out:?}");
-    assert_eq!(
-        out.stderr,
-        "ruptime: 127.0.0.1: connection closed without a reply\n"
-    );
-    drop(inetd.kill());
+    // A passed listening socket, then Accept=yes with --inetd.
+    for inetd in [false, true] {
+        let Some((port, addr, daemon)) = setup("--allow under activation") else {
+            return;
+        };
+        let mut args = vec!["-l", &addr, &daemon, "-f", "--allow", "10.0.0.0/8"];
+        if inetd {
+            args = vec![
+                "--accept",
+                "--inetd",
+                "-l",
+                &addr,
+                &daemon,
+                "--inetd",
+                "--allow",
+                "10.0.0.0/8",
+            ];
+        }
+        let activator = activate(&args);
+        wait_bound(&addr, false);
+        let out = ask("stream", &port);
+        assert_eq!(out.code(), 1, "inetd {inetd}: {out:?}");
+        assert_eq!(
+            out.stderr,
+            "ruptime: 127.0.0.1: connection closed without a reply\n"
+        );
+        drop(activator.kill());
+    }
 }

@@ -18,6 +18,7 @@ pub use ruptime_common::datagram::{MAX_REQUEST, PADDED_LEN};
 
 use crate::allow::Allow;
 use crate::ratelimit::{Class, Limits, RateLimiter, Verdict};
+use crate::report::MAX_DATAGRAM_REPLY;
 use crate::udp::Request;
 
 /// How often, at most, dropped requests are summed up in the log.
@@ -61,8 +62,12 @@ pub fn classify(len: usize, line: Option<usize>) -> (Class, usize) {
     if len >= PADDED_LEN || line.is_some_and(|l| len >= l) {
         (Class::Padded, len)
     } else {
-        // A line not known yet is paid once sent (see `Guard::sent_legacy`).
-        (Class::Legacy(line.unwrap_or(0)), usize::MAX)
+        // A line not known yet is paid as the longest it can be, and the
+        // rest given back once it is sent (see `Guard::sent_legacy`).
+        (
+            Class::Legacy(line.unwrap_or(MAX_DATAGRAM_REPLY)),
+            usize::MAX,
+        )
     }
 }
 
@@ -137,9 +142,11 @@ impl Guard {
     }
 
     /// A reply of `bytes` went to a legacy request admitted before its line
-    /// was known (a `--command` line): the legacy budget pays for it now.
+    /// was known (a `--command` line), and paid as the longest line: the
+    /// rest goes back to the legacy budget.
     pub fn sent_legacy(&mut self, bytes: usize) {
-        self.limiter.charge_legacy(bytes);
+        self.limiter
+            .refund_legacy(MAX_DATAGRAM_REPLY.saturating_sub(bytes));
     }
 
     /// Whether an admitted request is legacy (its reply uncut).
@@ -207,7 +214,10 @@ mod tests {
         assert_eq!(classify(256, None), (Class::Padded, 256));
         // The original client's single byte: legacy, the whole line.
         assert_eq!(classify(1, Some(70)), (Class::Legacy(70), usize::MAX));
-        assert_eq!(classify(100, None), (Class::Legacy(0), usize::MAX));
+        assert_eq!(
+            classify(100, None),
+            (Class::Legacy(MAX_DATAGRAM_REPLY), usize::MAX)
+        );
     }
 
     #[test]

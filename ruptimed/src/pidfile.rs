@@ -21,6 +21,10 @@ use ruptime_common::oserror::describe;
 
 use crate::fatal::Fatal;
 
+/// How often [`PidFile::lock`] opens the path again when the file locked
+/// was unlinked meanwhile.
+const LOCK_TRIES: usize = 5;
+
 /// A locked pid file, removed when dropped.
 #[derive(Debug)]
 pub struct PidFile {
@@ -41,6 +45,27 @@ impl PidFile {
         let failed =
             |e: &io::Error| Fatal::new(format!("pid file {}: {}", path.display(), describe(e)));
         let path = std::path::absolute(path).map_err(|e| failed(&e))?;
+        // A daemon that exits unlinks the file it locked: one that locked it
+        // meanwhile holds a file nobody sees, so it opens the path again.
+        for _ in 0..LOCK_TRIES {
+            let locked = PidFile::lock_once(&path)?;
+            let current = fs::symlink_metadata(&path).map(|m| (m.dev(), m.ino()));
+            if current.is_ok_and(|identity| identity == locked.identity) {
+                return Ok(locked);
+            }
+            // Not ours any more: its drop leaves the path alone.
+            drop(locked);
+        }
+        Err(Fatal::new(format!(
+            "pid file {} keeps being replaced; giving up",
+            path.display()
+        )))
+    }
+
+    /// Opens and locks the file at `path` once (see [`PidFile::lock`]).
+    fn lock_once(path: &Path) -> Result<PidFile, Fatal> {
+        let failed =
+            |e: &io::Error| Fatal::new(format!("pid file {}: {}", path.display(), describe(e)));
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -48,7 +73,7 @@ impl PidFile {
             .truncate(false)
             .mode(0o644)
             .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-            .open(&path)
+            .open(path)
             .map_err(|e| match e.raw_os_error() {
                 Some(libc::ELOOP) => Fatal::new(format!(
                     "pid file {} is a symbolic link; refusing to follow it",
@@ -74,7 +99,7 @@ impl PidFile {
                 }
             })?;
         Ok(PidFile {
-            path,
+            path: path.to_owned(),
             file,
             identity,
         })

@@ -53,8 +53,9 @@ pub struct Limits {
 pub enum Class {
     /// At least as long as its reply (or cut to its own length).
     Padded,
-    /// Shorter than its reply, which has this many bytes (0 when not known
-    /// yet: [`RateLimiter::charge_legacy`] pays once it is sent).
+    /// Shorter than its reply, which has this many bytes at most (the
+    /// longest line when not known yet; [`RateLimiter::refund_legacy`] gives
+    /// back what the reply did not take).
     Legacy(usize),
 }
 
@@ -177,11 +178,11 @@ impl RateLimiter {
         }
     }
 
-    /// Pays `bytes` of a legacy reply sent after [`check`](RateLimiter::check)
-    /// admitted it with its length unknown: the bucket may go into debt,
-    /// which its refill pays back before the next legacy reply.
-    pub fn charge_legacy(&mut self, bytes: usize) {
-        self.legacy.tokens -= bytes as f64;
+    /// Gives back `bytes` of a legacy reply paid for at its longest and
+    /// sent shorter, up to the bucket's size.
+    pub fn refund_legacy(&mut self, bytes: usize) {
+        let size = self.limits.legacy * LEGACY_SECONDS;
+        self.legacy.tokens = (self.legacy.tokens + bytes as f64).min(size);
     }
 
     fn check_legacy(&mut self, source: Source, bytes: f64, now: Instant) -> Verdict {
@@ -362,18 +363,21 @@ mod tests {
     }
 
     #[test]
-    fn a_legacy_reply_of_unknown_length_is_paid_once_sent() {
+    fn a_legacy_reply_of_unknown_length_is_paid_at_its_longest_then_refunded() {
         let t0 = Instant::now();
         let mut limiter = RateLimiter::new(LIMITS, t0);
-        assert_eq!(limiter.check(v4(1), Class::Legacy(0), t0), Verdict::Reply);
-        limiter.charge_legacy(3000);
-        // In debt: nothing until the refill has paid it back.
+        // 2 048 bytes, a quarter kept: one 1 024-byte line may go to a fresh source.
         assert_eq!(
-            limiter.check(v4(2), Class::Legacy(0), t0 + ms(500)),
-            Verdict::LegacyLimit
+            limiter.check(v4(1), Class::Legacy(1024), t0),
+            Verdict::Reply
         );
         assert_eq!(
-            limiter.check(v4(2), Class::Legacy(0), t0 + ms(1500)),
+            limiter.check(v4(2), Class::Legacy(1024), t0),
+            Verdict::LegacyLimit
+        );
+        limiter.refund_legacy(1024 - 40);
+        assert_eq!(
+            limiter.check(v4(2), Class::Legacy(1024), t0),
             Verdict::Reply
         );
     }

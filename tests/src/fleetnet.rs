@@ -224,12 +224,17 @@ impl FleetNet {
 
     /// Gives the namespace a hosts file naming live hosts `0..n` (and localhost).
     pub fn name_live(&self, n: usize) {
+        let lines: String = (0..n)
+            .map(|i| format!("{} {}\n", FleetNet::live(i), FleetNet::name(i)))
+            .collect();
+        self.hosts_file(&lines);
+    }
+
+    /// Gives the namespace a hosts file of localhost and these lines.
+    pub fn hosts_file(&self, lines: &str) {
         fs::create_dir_all(self.etc()).expect("/etc/netns/NS");
         let mut file = File::create(self.etc().join("hosts")).expect("the hosts file");
-        let mut text = String::from("127.0.0.1 localhost\n");
-        for i in 0..n {
-            text.push_str(&format!("{} {}\n", FleetNet::live(i), FleetNet::name(i)));
-        }
+        let text = format!("127.0.0.1 localhost\n{lines}");
         file.write_all(text.as_bytes()).expect("the hosts file");
     }
 

@@ -73,9 +73,11 @@ fn datagrams_that_arrive_together_each_get_their_own_run() {
     socket
         .set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
-    let burst = 8; // within the default burst per source
+    let burst = 8;
     for _ in 0..burst {
-        socket.send_to(&[0], daemon.addrs[0]).unwrap();
+        socket
+            .send_to(&ruptime_common::datagram::padded_request(), daemon.addrs[0])
+            .unwrap();
     }
     let mut replies = std::collections::BTreeSet::new();
     for _ in 0..burst {

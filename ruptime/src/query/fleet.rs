@@ -87,6 +87,7 @@ pub(super) fn ask_all(
         sockets: 0,
         resolving: 0,
         room: socket_room(),
+        heard: Instant::now(),
         results: targets.iter().map(|_| None).collect(),
         left: targets.len(),
         buf: vec![0; MAX_REPLY + 1],
@@ -127,6 +128,8 @@ struct Fleet<'a> {
     resolving: usize,
     /// How many sockets the loop may hold.
     room: usize,
+    /// When the resolver last reported.
+    heard: Instant,
     results: Vec<Option<Outcome>>,
     left: usize,
     buf: Vec<u8>,
@@ -173,7 +176,7 @@ impl Fleet<'_> {
                     Err(e) => self.record(index, Err(e.into())),
                 }
             } else {
-                self.look_up(index);
+                self.look_up(index, now);
             }
         }
     }
@@ -193,10 +196,16 @@ impl Fleet<'_> {
             .div_ceil(1000);
         let timeout = EpollTimeout::try_from(ms).unwrap_or(EpollTimeout::MAX);
         let epoll = &self.epoll;
-        with_deadline(wake + BACKSTOP, || {
+        match with_deadline(wake + BACKSTOP, || {
             epoll.wait(events, timeout).map_err(io::Error::from)
-        })
-        .unwrap_or(0)
+        }) {
+            Ok(n) => n,
+            // No timer for the backstop: wait without it rather than spin.
+            Err(e) if e.kind() != io::ErrorKind::TimedOut => {
+                epoll.wait(events, timeout).unwrap_or(0)
+            }
+            Err(_) => 0,
+        }
     }
 
     /// Puts a slot back, or ends its host with `outcome`.
@@ -227,7 +236,7 @@ impl Fleet<'_> {
     }
 
     /// Hands a name to the resolver.
-    fn look_up(&mut self, index: usize) {
+    fn look_up(&mut self, index: usize, now: Instant) {
         if self.resolver.is_none() {
             let made = Resolver::new().map_err(io::Error::from).and_then(|r| {
                 let event = EpollEvent::new(EpollFlags::EPOLLIN, RESOLVER);
@@ -242,8 +251,10 @@ impl Fleet<'_> {
                 }
             }
         }
-        let slot = self.slots.allocate(index, Query::Resolving(None));
+        let mut slot = self.slots.allocate(index, Query::Resolving(None));
         self.resolving += 1;
+        // Queued: woken to see whether the pool still makes progress.
+        self.slots.wake_at(&mut slot, now + self.options.timeout);
         let submitted = match &mut self.resolver {
             Some(resolver) => {
                 resolver.submit(slot.token(0), &self.targets[index], self.options.family)
@@ -264,6 +275,9 @@ impl Fleet<'_> {
             .as_ref()
             .map(Resolver::reports)
             .unwrap_or_default();
+        if !reports.is_empty() {
+            self.heard = now;
+        }
         for report in reports {
             match report {
                 Report::Started(token, at) => {
@@ -320,7 +334,13 @@ impl Fleet<'_> {
             },
             Proto::Udp => {
                 let mut addrs = addrs;
-                addrs.truncate(MAX_DGRAM_ADDRS);
+                // A socket per address, within the room the other hosts
+                // leave (its own one at least: resolving counted it).
+                let room = self
+                    .room
+                    .saturating_sub(self.sockets + self.resolving)
+                    .max(1);
+                addrs.truncate(MAX_DGRAM_ADDRS.min(room));
                 let mut machine = Datagram::new(addrs, deadline, now, self.options);
                 let mut sockets = Vec::new();
                 for (i, addr) in machine.addrs().to_vec().iter().enumerate() {
@@ -356,7 +376,19 @@ impl Fleet<'_> {
                     self.slots.wake_at(&mut slot, deadline);
                     None
                 }
-                Query::Resolving(None) => None,
+                Query::Resolving(None) => {
+                    if now.duration_since(self.heard) < self.options.timeout {
+                        // Lookups go on: this one is still queued.
+                        self.slots.wake_at(&mut slot, now + self.options.timeout);
+                        None
+                    } else {
+                        let reason = format!(
+                            "no lookup could start within {}: every resolver thread is stuck",
+                            show_seconds(self.options.timeout)
+                        );
+                        Some(Err(ResolveError::Lookup(reason).into()))
+                    }
+                }
                 Query::Stream(machine, _) => {
                     let step = machine.woke(now);
                     self.stream_step(&mut slot, step, now)

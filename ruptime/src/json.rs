@@ -65,6 +65,7 @@ mod tests {
                     users: 2,
                     loads: [0.5, 1.0, f64::NAN],
                 }),
+                took: None,
             },
             Row {
                 host: "bravo".into(),
@@ -72,6 +73,7 @@ mod tests {
                 address: None,
                 raw: None,
                 state: State::Down("no reply within 5 s".into()),
+                took: None,
             },
             Row {
                 host: "c".into(),
@@ -79,6 +81,7 @@ mod tests {
                 address: None,
                 raw: Some(b"\xff\x1b\n".to_vec()),
                 state: State::Odd,
+                took: None,
             },
         ];
         let mut text = Vec::new();

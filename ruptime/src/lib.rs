@@ -8,11 +8,14 @@
 //! - [`output`]: printing, as the original, a [`table`] or [`json`];
 //!   [`escape`]: remote bytes made safe for a terminal.
 //! - [`names`]: reverse lookups for discovered hosts.
+//! - [`exporter`]: `--exporter`, the Prometheus exporter, and the metrics
+//!   `--prometheus` prints.
 //!
 //! [`run`] puts them together.
 
 pub mod cli;
 pub mod escape;
+pub mod exporter;
 pub mod hosts;
 pub mod json;
 pub mod names;
@@ -34,9 +37,9 @@ use ruptime_common::mode::Mode;
 use ruptime_common::resolve::{self, Proto};
 
 use cli::Cli;
-use output::Presentation;
+use output::{Format, Presentation};
 use progress::Progress;
-use query::Options;
+use query::{Options, Stopwatch};
 use row::{Order, Row};
 use target::{Family, Target};
 
@@ -75,15 +78,15 @@ pub fn run(cli: &Cli) -> ExitCode {
     } else {
         cli.mode.proto()
     };
-    let port = match &cli.port {
-        Some(spec) => match resolve::remote_port(spec, proto) {
-            Ok(port) => port,
-            Err(e) => return fail(USAGE, &format!("--port {spec}: {e}")),
-        },
-        None => resolve::default_port(proto),
+    let port = match port(cli, proto) {
+        Ok(port) => port,
+        Err(status) => return status,
     };
     let mut options = Options::new(family, cli.timeout);
     options.pace = cli.pace;
+    if let Some(listen) = cli.exporter {
+        return export(cli, listen, options);
+    }
     let mut rows = if cli.discover {
         match discover(cli, port, &options) {
             Ok(rows) => rows,
@@ -98,17 +101,17 @@ pub fn run(cli: &Cli) -> ExitCode {
         let targets: Vec<Target> = hosts.iter().map(|h| Target::new(h, port, proto)).collect();
         let shown = !cli.json && io::stderr().is_terminal();
         let mut progress = Progress::new(shown, targets.len());
-        let outcomes = query::ask_all(cli.mode, &targets, &options, &mut progress);
+        let mut stopwatch = Stopwatch::new(&mut progress, targets.len());
+        let outcomes = query::ask_all(cli.mode, &targets, &options, &mut stopwatch);
+        let took = stopwatch.took();
         progress.clear();
         targets
             .into_iter()
             .zip(outcomes)
-            .map(|(t, outcome)| {
-                // A host given as an address has one, answered or not.
-                let literal = t.literal_address();
-                let mut row = Row::new(t.name, cli.mode, outcome);
-                row.address = row.address.or(literal);
-                row
+            .zip(took)
+            .map(|((target, outcome), took)| Row {
+                took,
+                ..Row::of(target, cli.mode, outcome)
             })
             .collect()
     };
@@ -120,15 +123,22 @@ pub fn run(cli: &Cli) -> ExitCode {
     };
     row::sort(&mut rows, order, cli.reverse);
     let single = !cli.discover && cli.files.is_empty() && cli.hosts.len() == 1;
+    let format = match (cli.json, cli.prometheus) {
+        (true, _) => Format::Json,
+        (_, true) => Format::Prometheus,
+        _ if single => Format::Single,
+        _ => Format::Table,
+    };
     output::print(
         &rows,
         Presentation {
-            json: cli.json,
+            format,
             raw: cli.raw,
-            single,
         },
     );
-    let succeeded = if cli.discover {
+    let succeeded = if cli.prometheus {
+        true
+    } else if cli.discover {
         rows.iter().any(|r| !r.is_down())
     } else {
         rows.iter().all(|r| !r.is_down())
@@ -176,6 +186,39 @@ fn discover(cli: &Cli, port: u16, options: &Options) -> Result<Vec<Row>, String>
         .zip(found.hosts)
         .map(|(name, (_, outcome))| Row::new(name, Mode::Dgram, outcome))
         .collect())
+}
+
+/// The port to ask over `proto` when a host names none: `--port`, else the
+/// ruptime service's.
+fn port(cli: &Cli, proto: Proto) -> Result<u16, ExitCode> {
+    match &cli.port {
+        Some(spec) => resolve::remote_port(spec, proto)
+            .map_err(|e| fail(USAGE, &format!("--port {spec}: {e}"))),
+        None => Ok(resolve::default_port(proto)),
+    }
+}
+
+/// Runs the exporter on `listen`.
+fn export(cli: &Cli, listen: std::net::SocketAddr, options: Options) -> ExitCode {
+    let (tcp_port, udp_port) = match (port(cli, Proto::Tcp), port(cli, Proto::Udp)) {
+        (Ok(tcp), Ok(udp)) => (tcp, udp),
+        (Err(status), _) | (_, Err(status)) => return status,
+    };
+    let config = exporter::Config {
+        listen,
+        defaults: exporter::request::Defaults {
+            mode: cli.mode,
+            tcp_port,
+            udp_port,
+            timeout: cli.timeout,
+        },
+        options,
+        max_probes: usize::try_from(cli.max_probes).unwrap_or(usize::MAX),
+    };
+    match exporter::serve(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(FAILED, &format!("--exporter: {e}")),
+    }
 }
 
 fn fail(status: u8, message: &str) -> ExitCode {

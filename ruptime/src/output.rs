@@ -3,36 +3,49 @@
 //! One host (named on the command line): its reply exactly as received, as
 //! the original prints it, and a failure as one line on stderr,
 //! `ruptime: HOST: REASON`. Several hosts, or discovery: the table. `--json`:
-//! the JSON array. On a terminal remote text is escaped unless `--raw`.
+//! the JSON array; `--prometheus`: metrics. On a terminal remote text is escaped unless `--raw`.
 
 use std::io::{self, IsTerminal, Write};
 
 use crate::escape::escape;
+use crate::exporter::exposition;
 use crate::row::Row;
 use crate::{json, table};
+
+/// What to print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// The original's output for a single host.
+    Single,
+    /// The table.
+    Table,
+    /// The JSON array.
+    Json,
+    /// Prometheus metrics with a `host` label.
+    Prometheus,
+}
 
 /// How to print.
 #[derive(Clone, Copy, Debug)]
 pub struct Presentation {
-    /// The JSON array instead of text.
-    pub json: bool,
+    /// What to print.
+    pub format: Format,
     /// Remote bytes as received, even on a terminal.
     pub raw: bool,
-    /// The original's output for a single host.
-    pub single: bool,
 }
 
 /// Prints `rows`.
 pub fn print(rows: &[Row], how: Presentation) {
     let mut out = io::stdout().lock();
     let safe = !how.raw && out.is_terminal();
-    let _ = if how.json {
-        let mut buffered = io::BufWriter::new(&mut out);
-        json::write(rows, &mut buffered).and_then(|()| buffered.flush())
-    } else if how.single {
-        single(rows, safe, &mut out)
-    } else {
-        out.write_all(table::render(rows, safe).as_bytes())
+    let _ = match how.format {
+        Format::Json => {
+            let mut buffered = io::BufWriter::new(&mut out);
+            json::write(rows, &mut buffered).and_then(|()| buffered.flush())
+        }
+        Format::Prometheus => out.write_all(exposition::fleet(rows).as_bytes()),
+        Format::Single => single(rows, safe, &mut out),
+        Format::Table => out.write_all(table::render(rows, safe).as_bytes()),
     };
     let _ = out.flush();
 }

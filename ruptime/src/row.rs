@@ -2,12 +2,14 @@
 
 use std::cmp::Ordering;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use ruptime_common::mode::Mode;
 use ruptime_common::uptime::Sample;
 
 use crate::query::Outcome;
 use crate::reply;
+use crate::target::Target;
 
 /// One host's result.
 #[derive(Clone, Debug)]
@@ -22,6 +24,8 @@ pub struct Row {
     pub raw: Option<Vec<u8>>,
     /// What the reply says.
     pub state: State,
+    /// How long its query took, when timed.
+    pub took: Option<Duration>,
 }
 
 /// What a host's reply says.
@@ -51,6 +55,7 @@ impl Row {
                     address: Some(answer.from),
                     raw: Some(answer.reply),
                     state,
+                    took: None,
                 }
             }
             Err(e) => Row {
@@ -59,8 +64,18 @@ impl Row {
                 address: None,
                 raw: None,
                 state: State::Down(e.to_string()),
+                took: None,
             },
         }
+    }
+
+    /// The row of `target`, asked in `mode`: a host given as an address
+    /// has that address, answered or not.
+    pub fn of(target: Target, mode: Mode, outcome: Outcome) -> Row {
+        let literal = target.literal_address();
+        let mut row = Row::new(target.name, mode, outcome);
+        row.address = row.address.or(literal);
+        row
     }
 
     /// Whether the host failed: no reply, or the daemon's error line. A
@@ -132,6 +147,7 @@ mod tests {
             address: None,
             raw: None,
             state: State::Up(report),
+            took: None,
         }
     }
 
@@ -142,6 +158,7 @@ mod tests {
             address: None,
             raw: None,
             state: State::Down("refused".into()),
+            took: None,
         }
     }
 

@@ -117,6 +117,7 @@ mod tests {
             address: None,
             raw: Some(raw.to_vec()),
             state,
+            took: None,
         }
     }
 

@@ -62,6 +62,12 @@ impl Target {
             .is_ok_and(|(host, _)| host.parse::<std::net::IpAddr>().is_ok())
     }
 
+    /// The host and port, if the spec could be read.
+    pub fn endpoint(&self) -> Option<(&str, u16)> {
+        let (host, port) = self.endpoint.as_ref().ok()?;
+        Some((host, *port))
+    }
+
     /// The address of a host given as an IP address, without any lookup.
     pub fn literal_address(&self) -> Option<SocketAddr> {
         let (host, port) = self.endpoint.as_ref().ok()?;

@@ -49,7 +49,12 @@ impl Daemon {
             .iter()
             .filter(|a| matches!(**a, "-l" | "--listen"))
             .count();
-        let expected = if listens == 0 { 2 } else { listens };
+        Daemon::spawn(command, if listens == 0 { 2 } else { listens })
+    }
+
+    /// Starts `command`, a server that prints `listening on ADDR[ ...]`
+    /// once per address, and waits for `expected` such lines.
+    pub fn spawn(mut command: Command, expected: usize) -> Daemon {
         let mut child = spawn_piped(&mut command, false);
         let stdout = child.stdout.take().expect("piped stdout");
         let stderr = Some(collect(child.stderr.take()));
@@ -72,7 +77,7 @@ impl Daemon {
                 .recv_timeout(deadline.saturating_duration_since(Instant::now()))
                 .unwrap_or_else(|_| {
                     panic!(
-                        "ruptimed printed no address in time: {}",
+                        "{command:?} printed no address in time: {}",
                         daemon.stop_and_stderr()
                     )
                 });
@@ -106,7 +111,7 @@ impl Daemon {
         self.signal(signal);
         let status = wait_until(&mut self.child, Instant::now() + STARTUP).unwrap_or_else(|| {
             panic!(
-                "ruptimed did not exit on {signal}: {}",
+                "the server did not exit on {signal}: {}",
                 self.stop_and_stderr()
             )
         });
@@ -139,11 +144,11 @@ impl Drop for Daemon {
     }
 }
 
-/// The address in `listening on ADDR (MODE)`.
+/// The address in `listening on ADDR (MODE)` or `listening on ADDR`.
 fn parse_listening(line: &str) -> SocketAddr {
     line.strip_prefix("listening on ")
-        .and_then(|rest| rest.split_once(' '))
-        .and_then(|(addr, _)| addr.parse().ok())
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|addr| addr.parse().ok())
         .unwrap_or_else(|| panic!("not a listening line: {line:?}"))
 }
 

@@ -16,6 +16,7 @@
 //! - [`syslog`]: a syslog socket the test owns.
 //! - [`uptime`]: the grammar of the uptime line; [`utmp`]: made-up utmp files.
 //! - [`install`]: the project's `make` targets.
+//! - [`prometheus`]: the exporter, HTTP requests, and a real Prometheus.
 
 pub mod bench;
 pub mod bins;
@@ -29,6 +30,7 @@ pub mod namespace;
 pub mod network;
 pub mod process;
 pub mod procfs;
+pub mod prometheus;
 pub mod skip;
 pub mod syslog;
 pub mod uptime;

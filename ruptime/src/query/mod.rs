@@ -186,6 +186,49 @@ impl Watch for Unwatched {
     fn ended(&mut self, _: usize, _: &Outcome) {}
 }
 
+/// A watch that times each host's query, and tells another watch.
+pub struct Stopwatch<'a> {
+    inner: &'a mut dyn Watch,
+    began: Vec<Option<Instant>>,
+    took: Vec<Option<Duration>>,
+}
+
+impl<'a> Stopwatch<'a> {
+    /// Times a run of `total` hosts, telling `inner`.
+    pub fn new(inner: &'a mut dyn Watch, total: usize) -> Stopwatch<'a> {
+        Stopwatch {
+            inner,
+            began: vec![None; total],
+            took: vec![None; total],
+        }
+    }
+
+    /// How long each host's query took, in the run's order.
+    pub fn took(self) -> Vec<Option<Duration>> {
+        self.took
+    }
+}
+
+impl Watch for Stopwatch<'_> {
+    fn begun(&mut self, index: usize, deadline: Instant) {
+        if let Some(began) = self.began.get_mut(index) {
+            *began = Some(Instant::now());
+        }
+        self.inner.begun(index, deadline);
+    }
+
+    fn ended(&mut self, index: usize, outcome: &Outcome) {
+        if let (Some(Some(began)), Some(took)) = (self.began.get(index), self.took.get_mut(index)) {
+            *took = Some(began.elapsed());
+        }
+        self.inner.ended(index, outcome);
+    }
+
+    fn tick(&mut self) {
+        self.inner.tick();
+    }
+}
+
 /// Asks every target in `mode`; the outcomes in the targets' order.
 pub fn ask_all(
     mode: Mode,

@@ -1,0 +1,276 @@
+//! A probe request, `/probe?target=HOST[:PORT][&mode=stream|fork|dgram]`,
+//! read and checked, with the time it may take.
+//!
+//! A target is an IP address (an IPv6 one with its `%zone` in brackets when
+//! a port follows) or a host name as DNS spells them, with an optional port;
+//! anything else is refused before any lookup. The probe's deadline is
+//! Prometheus's `X-Prometheus-Scrape-Timeout-Seconds` less [`MARGIN`] (half
+//! of it when shorter than twice that), else the exporter's `--timeout`.
+
+use std::net::{IpAddr, Ipv6Addr};
+use std::time::Duration;
+
+use ruptime_common::duration::parse_seconds;
+use ruptime_common::mode::Mode;
+use ruptime_common::resolve::{self, Proto};
+
+use crate::escape::escape;
+use crate::target::Target;
+
+/// The header in which Prometheus says how long a scrape may take.
+pub const SCRAPE_TIMEOUT: &str = "x-prometheus-scrape-timeout-seconds";
+
+/// What a probe keeps of the scrape timeout for its answer to reach Prometheus.
+pub const MARGIN: Duration = Duration::from_millis(500);
+
+/// The longest target taken: a full DNS name, a port and brackets.
+const MAX_TARGET: usize = 300;
+
+/// What a probe request leaves to the exporter's flags.
+#[derive(Clone, Debug)]
+pub struct Defaults {
+    /// The mode, when the request names none.
+    pub mode: Mode,
+    /// The port over TCP, when the target has none.
+    pub tcp_port: u16,
+    /// The port over UDP, when the target has none.
+    pub udp_port: u16,
+    /// How long a probe may take without the scrape timeout header.
+    pub timeout: Duration,
+}
+
+/// A probe to make.
+#[derive(Clone, Debug)]
+pub struct Probe {
+    /// The host to ask.
+    pub target: Target,
+    /// How to ask it.
+    pub mode: Mode,
+    /// How long the probe may take, from when the request came.
+    pub budget: Duration,
+}
+
+/// Reads a probe request: its query string and its scrape timeout header.
+///
+/// # Errors
+/// A one-line reason, for a 400 answer.
+pub fn parse(
+    query: Option<&str>,
+    scrape_timeout: Option<&[u8]>,
+    defaults: &Defaults,
+) -> Result<Probe, String> {
+    let mut target = None;
+    let mut mode = None;
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        let slot = match &*key {
+            "target" => &mut target,
+            "mode" => &mut mode,
+            _ => continue,
+        };
+        if slot.replace(value).is_some() {
+            return Err(format!("'{key}' is given twice"));
+        }
+    }
+    let mode = match mode.as_deref() {
+        None => defaults.mode,
+        Some("stream") => Mode::Stream,
+        Some("fork") => Mode::Fork,
+        Some("dgram") => Mode::Dgram,
+        Some(other) => {
+            return Err(format!(
+                "mode '{}' is not stream, fork or dgram",
+                shown(other)
+            ));
+        }
+    };
+    let spec = target.ok_or("no target: ask /probe?target=HOST[:PORT]")?;
+    let proto = mode.proto();
+    let port = match proto {
+        Proto::Tcp => defaults.tcp_port,
+        Proto::Udp => defaults.udp_port,
+    };
+    check_target(&spec, proto).map_err(|why| format!("target '{}': {why}", shown(&spec)))?;
+    let budget = match scrape_timeout {
+        None => defaults.timeout,
+        Some(header) => budget(header)?,
+    };
+    Ok(Probe {
+        target: Target::new(&spec, port, proto),
+        mode,
+        budget,
+    })
+}
+
+/// Text from the request, safe to write back.
+fn shown(text: &str) -> String {
+    escape(text.as_bytes(), false)
+}
+
+/// Whether `spec` names a host to ask, and a port if it has one.
+fn check_target(spec: &str, proto: Proto) -> Result<(), String> {
+    if spec.is_empty() {
+        return Err("empty".to_owned());
+    }
+    if spec.len() > MAX_TARGET {
+        return Err(format!("longer than {MAX_TARGET} bytes"));
+    }
+    let (host, port) = resolve::split_host_port(spec).map_err(|e| e.to_string())?;
+    if !is_address(host) && !is_host_name(host) {
+        return Err("not a host name or an IP address".to_owned());
+    }
+    if let Some(port) = port {
+        resolve::remote_port(port, proto).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// An IP address, or an IPv6 one with a zone (`fe80::1%eth0`).
+fn is_address(host: &str) -> bool {
+    host.parse::<IpAddr>().is_ok()
+        || host.split_once('%').is_some_and(|(ip, zone)| {
+            ip.parse::<Ipv6Addr>().is_ok()
+                && !zone.is_empty()
+                && zone
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        })
+}
+
+/// A DNS name: dot-separated labels of letters, digits, `-` and `_`, not
+/// beginning or ending with `-`, 63 bytes each and 253 in all.
+fn is_host_name(host: &str) -> bool {
+    let name = host.strip_suffix('.').unwrap_or(host);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+/// How long a probe may take within a scrape timeout header's value.
+fn budget(header: &[u8]) -> Result<Duration, String> {
+    let text = String::from_utf8_lossy(header);
+    let whole = parse_seconds(&text)
+        .map_err(|why| format!("X-Prometheus-Scrape-Timeout-Seconds: {}", shown(&why)))?;
+    Ok(whole - MARGIN.min(whole / 2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defaults() -> Defaults {
+        Defaults {
+            mode: Mode::Stream,
+            tcp_port: 4000,
+            udp_port: 4001,
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    fn probe(query: &str) -> Result<Probe, String> {
+        parse(Some(query), None, &defaults())
+    }
+
+    #[test]
+    fn a_target_with_and_without_a_port() {
+        let p = probe("target=alpha").unwrap();
+        assert_eq!(p.target.name, "alpha");
+        assert_eq!(p.mode, Mode::Stream);
+        assert_eq!(p.budget, Duration::from_secs(5));
+        let p = probe("target=127.0.0.1%3A4100&mode=dgram").unwrap();
+        assert_eq!(p.target.name, "127.0.0.1:4100");
+        assert_eq!(p.mode, Mode::Dgram);
+        assert_eq!(
+            p.target.literal_address(),
+            Some("127.0.0.1:4100".parse().unwrap())
+        );
+        let p = probe("mode=dgram&target=10.0.0.1").unwrap();
+        assert_eq!(
+            p.target.literal_address(),
+            Some("10.0.0.1:4001".parse().unwrap())
+        );
+        for good in [
+            "target=%5B%3A%3A1%5D%3A4000",
+            "target=::1",
+            "target=fe80::1%25eth0",
+            "target=host-1.example.",
+            "target=_svc.example",
+            "target=alpha&module=x",
+        ] {
+            assert!(probe(good).is_ok(), "{good}: {:?}", probe(good));
+        }
+    }
+
+    #[test]
+    fn bad_targets_say_why() {
+        for (query, why) in [
+            ("", "no target: ask /probe?target=HOST[:PORT]"),
+            ("target=", "target '': empty"),
+            ("target=a&target=b", "'target' is given twice"),
+            (
+                "target=a%20b",
+                "target 'a b': not a host name or an IP address",
+            ),
+            (
+                "target=a/b",
+                "target 'a/b': not a host name or an IP address",
+            ),
+            ("target=-a", "target '-a': not a host name or an IP address"),
+            (
+                "target=a..b",
+                "target 'a..b': not a host name or an IP address",
+            ),
+            (
+                "target=a%0Ab",
+                "target 'a\\nb': not a host name or an IP address",
+            ),
+            (
+                "target=a:99999",
+                "target 'a:99999': port 99999 is out of range: 0 to 65535",
+            ),
+            (
+                "target=a:0",
+                "target 'a:0': port 0 cannot be asked: 1 to 65535",
+            ),
+            ("target=a:", "target 'a:': invalid address 'a:'"),
+            ("target=%5B%3A%3A1", "target '[::1': invalid address '[::1'"),
+            (
+                "target=a&mode=tcp",
+                "mode 'tcp' is not stream, fork or dgram",
+            ),
+        ] {
+            assert_eq!(probe(query).unwrap_err(), why, "{query}");
+        }
+        let long = format!("target={}", "a".repeat(301));
+        assert_eq!(
+            probe(&long).unwrap_err().split(": ").last(),
+            Some("longer than 300 bytes")
+        );
+        let label = format!("target={}.b", "a".repeat(64));
+        assert!(probe(&label).is_err());
+    }
+
+    #[test]
+    fn the_scrape_timeout_sets_the_budget() {
+        let with = |header: &str| parse(Some("target=a"), Some(header.as_bytes()), &defaults());
+        assert_eq!(with("10").unwrap().budget, Duration::from_millis(9500));
+        assert_eq!(with("1").unwrap().budget, Duration::from_millis(500));
+        assert_eq!(with("0.5").unwrap().budget, Duration::from_millis(250));
+        assert_eq!(with("60").unwrap().budget, Duration::from_millis(59_500));
+        for bad in ["", "abc", "-1", "0", "1e19", "NaN", "inf"] {
+            assert!(
+                with(bad)
+                    .unwrap_err()
+                    .starts_with("X-Prometheus-Scrape-Timeout-Seconds: "),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! The Prometheus side of the exporter's tests: `ruptime --exporter` on
+//! loopback, HTTP requests to it, and a real Prometheus (Debian's package)
+//! scraping it, asked through its HTTP API; all stopped when dropped.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use ureq::Agent;
+
+use crate::bins::bin;
+use crate::daemon::Daemon;
+use crate::process::{Background, run};
+
+/// How long Prometheus may take to start answering.
+pub const STARTUP: Duration = Duration::from_secs(60);
+
+/// An HTTP answer: its status, content type and body.
+#[derive(Debug)]
+pub struct Answer {
+    /// The status code.
+    pub status: u16,
+    /// The Content-Type header, if any.
+    pub content_type: String,
+    /// The body.
+    pub body: String,
+}
+
+/// An HTTP client with a timeout, which does not take a 4xx or 5xx for a failure.
+pub fn agent(timeout: Duration) -> Agent {
+    Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// `GET url` with the headers given; panics when no answer comes.
+pub fn get(agent: &Agent, url: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut request = agent.get(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let mut response = request.call().unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = response
+        .body_mut()
+        .read_to_string()
+        .unwrap_or_else(|e| panic!("GET {url}: the body: {e}"));
+    Answer {
+        status: response.status().as_u16(),
+        content_type,
+        body,
+    }
+}
+
+/// `ruptime --exporter 127.0.0.1:0 ARGS`, once it listens.
+pub fn exporter(args: &[&str]) -> Daemon {
+    let mut command = Command::new(bin("ruptime"));
+    command.args(["--exporter", "127.0.0.1:0"]).args(args);
+    Daemon::spawn(command, 1)
+}
+
+/// A port free on loopback a moment ago, for a server that cannot be told
+/// to take port 0 and print it.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A Prometheus server, from a configuration, storing in a directory of its own.
+#[derive(Debug)]
+pub struct Prometheus {
+    /// Where its web interface and API listen.
+    pub addr: SocketAddr,
+    process: Background,
+    agent: Agent,
+}
+
+impl Prometheus {
+    /// Checks `config` with promtool, starts Prometheus with it in `dir`,
+    /// and waits until it is ready.
+    pub fn start(dir: &Path, config: &str) -> Prometheus {
+        let file = dir.join("prometheus.yml");
+        std::fs::write(&file, config).expect("write prometheus.yml");
+        let checked = run(
+            Path::new("promtool"),
+            &["check", "config", file.to_str().expect("a UTF-8 path")],
+            Duration::from_secs(30),
+        );
+        assert_eq!(checked.code(), 0, "promtool check config: {checked:?}");
+        let addr: SocketAddr = format!("127.0.0.1:{}", free_port())
+            .parse()
+            .expect("an address");
+        let storage = dir.join("data");
+        let process = Background::start(
+            Path::new("prometheus"),
+            &[
+                &format!("--config.file={}", file.display()),
+                &format!("--storage.tsdb.path={}", storage.display()),
+                &format!("--web.listen-address={addr}"),
+                "--log.level=warn",
+            ],
+        );
+        let prometheus = Prometheus {
+            addr,
+            process,
+            agent: agent(Duration::from_secs(5)),
+        };
+        let deadline = Instant::now() + STARTUP;
+        let ready = format!("http://{addr}/-/ready");
+        loop {
+            let answered = prometheus
+                .agent
+                .get(&ready)
+                .call()
+                .map(|r| r.status().as_u16());
+            if matches!(answered, Ok(200)) {
+                return prometheus;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "Prometheus not ready in {STARTUP:?}: {answered:?}"
+            );
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The result of an instant query: each series' labels and value.
+    pub fn query(&self, query: &str) -> Vec<(Value, f64)> {
+        let url = format!("http://{}/api/v1/query", self.addr);
+        let mut response = self
+            .agent
+            .get(&url)
+            .query("query", query)
+            .call()
+            .unwrap_or_else(|e| panic!("query {query}: {e}"));
+        let text = response.body_mut().read_to_string().expect("an answer");
+        let answer: Value = serde_json::from_str(&text).expect("JSON from Prometheus");
+        assert_eq!(answer["status"], "success", "{query}: {text}");
+        let series = answer["data"]["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        series
+            .into_iter()
+            .map(|s| {
+                let value = s["value"][1]
+                    .as_str()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(f64::NAN);
+                (s["metric"].clone(), value)
+            })
+            .collect()
+    }
+
+    /// Polls `query` until `done` holds for its result, or panics after `limit`.
+    pub fn wait_for(
+        &self,
+        query: &str,
+        limit: Duration,
+        done: impl Fn(&[(Value, f64)]) -> bool,
+    ) -> Vec<(Value, f64)> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let result = self.query(query);
+            if done(&result) {
+                return result;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{query}: not as wanted within {limit:?}: {result:?}"
+            );
+            thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Stops it, and what it wrote on stderr.
+    pub fn stop(self) -> String {
+        self.process.kill().stderr
+    }
+}

@@ -1,0 +1,473 @@
+//! `ruptime --exporter` and `--prometheus`, with a real Prometheus (Debian's
+//! package) scraping the exporter on loopback, and promtool checking what
+//! both write.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+use ruptime_tests::daemon::Daemon;
+use ruptime_tests::process::{run_command_with_input, ruptime};
+use ruptime_tests::prometheus::{Prometheus, agent, exporter, free_port, get};
+use ruptime_tests::skip::have_tools;
+use serde_json::Value;
+
+/// The uptime line of the daemon that answers with fixed figures.
+const FIXED: &str = " 10:00:00 up 3 days,  4:05,  7 users,  load average: 0.25, 1.50, 12.75";
+
+/// How long a test waits for Prometheus to have scraped what it wants.
+const SCRAPED: Duration = Duration::from_secs(60);
+
+/// A port where nothing listens: bound, then closed.
+fn refused_port() -> u16 {
+    free_port()
+}
+
+/// A TCP port that takes connections (the kernel's backlog) and never answers.
+fn silent() -> TcpListener {
+    TcpListener::bind("127.0.0.1:0").expect("a silent port")
+}
+
+fn port_of(listener: &TcpListener) -> u16 {
+    listener.local_addr().expect("its address").port()
+}
+
+/// `ruptime --json ARGS`: the one row.
+fn json_row(args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let done = ruptime(&all);
+    let rows: Value = serde_json::from_slice(&done.stdout).expect("JSON");
+    rows[0].clone()
+}
+
+/// The value of the sample of `name` in exposition `text` (no labels).
+fn sample(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.parse().ok())
+}
+
+fn promtool_check(text: &str) {
+    let mut command = Command::new("promtool");
+    command.args(["check", "metrics"]);
+    let checked = run_command_with_input(command, text.as_bytes(), Duration::from_secs(30));
+    assert_eq!(
+        checked.code(),
+        0,
+        "promtool check metrics: {checked:?}\n{text}"
+    );
+    assert_eq!(checked.stderr.trim(), "", "promtool's lint:\n{text}");
+}
+
+#[test]
+fn prometheus_scrapes_live_refused_and_silent_hosts() {
+    if !have_tools(
+        "a real Prometheus scraping the exporter",
+        &["prometheus", "promtool"],
+    ) {
+        return;
+    }
+    let stream = Daemon::start(&["-l", "127.0.0.1", "-m", "stream"]);
+    let dgram = Daemon::start(&["-l", "127.0.0.1", "-m", "dgram"]);
+    let fork = Daemon::start(&["-l", "127.0.0.1", "-m", "fork"]);
+    let echo = bin_echo();
+    let fixed = Daemon::start(&[
+        "-l",
+        "127.0.0.1",
+        "--command",
+        &echo,
+        "--command-arg",
+        FIXED,
+    ]);
+    let quiet = silent();
+    let refused = refused_port();
+    let exporter = exporter(&["-w", "3"]);
+    let at = |port: u16| format!("127.0.0.1:{port}");
+    let live_stream = at(stream.port());
+    let live_dgram = at(dgram.port());
+    let live_fork = at(fork.port());
+    let live_fixed = at(fixed.port());
+    let (refused, quiet_host) = (at(refused), at(port_of(&quiet)));
+    let dir = tempfile::tempdir().expect("a directory");
+    let config = format!(
+        "global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: ruptime
+    metrics_path: /probe
+    static_configs:
+      - targets: ['{live_stream}', '{live_fixed}', '{refused}', '{quiet_host}']
+      - targets: ['{live_dgram}']
+        labels:
+          __param_mode: dgram
+      - targets: ['{live_fork}']
+        labels:
+          __param_mode: fork
+    relabel_configs:
+      - source_labels: [__address__]
+        target_label: __param_target
+      - source_labels: [__param_target]
+        target_label: instance
+      - target_label: __address__
+        replacement: '{exporter}'
+  - job_name: exporter
+    static_configs:
+      - targets: ['{exporter}']
+",
+        exporter = exporter.addrs[0]
+    );
+    let prometheus = Prometheus::start(dir.path(), &config);
+    let ups = prometheus.wait_for("ruptime_up", SCRAPED, |series| series.len() == 6);
+    let up_of = |instance: &str| {
+        ups.iter()
+            .find(|(labels, _)| labels["instance"] == instance)
+            .map(|(_, value)| *value)
+    };
+    for live in [&live_stream, &live_dgram, &live_fork, &live_fixed] {
+        assert_eq!(up_of(live), Some(1.0), "{live}: {ups:?}");
+    }
+    for down in [&refused, &quiet_host] {
+        assert_eq!(up_of(down), Some(0.0), "{down}: {ups:?}");
+    }
+    // Every scrape of the silent host ended within its timeout: it is up.
+    let scrapes = prometheus.query(&format!("up{{instance='{quiet_host}'}}"));
+    assert_eq!(scrapes.len(), 1, "{scrapes:?}");
+    assert_eq!(
+        scrapes[0].1, 1.0,
+        "the silent host's scrape failed: {scrapes:?}"
+    );
+
+    // The fixed daemon's load is exactly what ruptime --json reports.
+    let row = json_row(&[&live_fixed]);
+    let load = prometheus.query(&format!("ruptime_load1{{instance='{live_fixed}'}}"));
+    assert_eq!(load.len(), 1, "{load:?}");
+    assert_eq!(Some(load[0].1), row["load"][0].as_f64(), "{row}");
+    assert_eq!(load[0].1, 0.25);
+    let figures = [
+        ("ruptime_load5", 1.5),
+        ("ruptime_load15", 12.75),
+        ("ruptime_users", 7.0),
+        ("ruptime_uptime_seconds", 273_900.0),
+    ];
+    for (name, want) in figures {
+        let got = prometheus.query(&format!("{name}{{instance='{live_fixed}'}}"));
+        assert_eq!(got.len(), 1, "{name}: {got:?}");
+        assert_eq!(got[0].1, want, "{name}");
+    }
+    assert_eq!(row["uptime_seconds"], 273_900);
+
+    // A real daemon's load: Prometheus's latest sample is what --json read
+    // just before or just after (the kernel updates it every 5 s).
+    let mut agreed = false;
+    for _ in 0..5 {
+        let before = json_row(&[&live_stream])["load"][0].as_f64();
+        let load = prometheus.query(&format!("ruptime_load1{{instance='{live_stream}'}}"));
+        let after = json_row(&[&live_stream])["load"][0].as_f64();
+        let scraped = load.first().map(|(_, v)| *v);
+        if scraped.is_some() && (scraped == before || scraped == after) {
+            agreed = true;
+            break;
+        }
+        thread::sleep(Duration::from_millis(1100));
+    }
+    assert!(
+        agreed,
+        "Prometheus's ruptime_load1 never matched ruptime --json"
+    );
+
+    // Prometheus read the exporter's own metrics too.
+    let probes = prometheus.wait_for(
+        "ruptime_exporter_probes_total{outcome='up'}",
+        SCRAPED,
+        |series| series.len() == 3,
+    );
+    assert!(probes.iter().all(|(_, n)| *n >= 1.0), "{probes:?}");
+    let stderr = prometheus.stop();
+    let (status, _) = exporter.terminate();
+    assert!(
+        status.success(),
+        "the exporter: {status:?}; Prometheus: {stderr}"
+    );
+    drop(quiet);
+}
+
+/// The path of `echo`, for a daemon whose --command prints fixed figures.
+fn bin_echo() -> String {
+    let echo = Path::new("/bin/echo");
+    assert!(echo.is_file(), "no /bin/echo");
+    echo.display().to_string()
+}
+
+#[test]
+fn promtool_accepts_the_probe_and_the_fleet_output() {
+    if !have_tools("promtool checking the exposition", &["promtool"]) {
+        return;
+    }
+    let daemon = Daemon::start(&["-l", "127.0.0.1"]);
+    let live = format!("127.0.0.1:{}", daemon.port());
+    let refused = format!("127.0.0.1:{}", refused_port());
+    let exporter = exporter(&["-w", "2"]);
+    let http = agent(Duration::from_secs(20));
+    for target in [&live, &refused] {
+        let url = format!("http://{}/probe?target={target}", exporter.addrs[0]);
+        let answer = get(&http, &url, &[]);
+        assert_eq!(answer.status, 200, "{answer:?}");
+        assert!(
+            answer
+                .content_type
+                .starts_with("application/openmetrics-text"),
+            "{answer:?}"
+        );
+        promtool_check(&answer.body);
+    }
+    // Not /metrics: its counters are OpenMetrics' (`# TYPE x counter`, then
+    // `x_total`), which promtool reads as the old text format and calls
+    // unexplained; Prometheus reads them right (the test above).
+
+    let done = ruptime(&["--prometheus", "-w", "2", &live, &refused, "localhost:1"]);
+    assert_eq!(done.code(), 0, "{done:?}");
+    let text = done.stdout_text();
+    promtool_check(&text);
+    for line in [
+        format!("ruptime_up{{host=\"{live}\"}} 1"),
+        format!("ruptime_up{{host=\"{refused}\"}} 0"),
+        "ruptime_up{host=\"localhost:1\"} 0".to_owned(),
+    ] {
+        assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
+    }
+    let row = json_row(&[&live]);
+    let load5 = text
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("ruptime_load5{{host=\"{live}\"}} ")))
+        .and_then(|v| v.parse::<f64>().ok());
+    assert_eq!(load5, row["load"][1].as_f64(), "{text}");
+}
+
+#[test]
+fn bad_requests_get_a_reason() {
+    let exporter = exporter(&[]);
+    let base = format!("http://{}", exporter.addrs[0]);
+    let http = agent(Duration::from_secs(20));
+    for (query, reason) in [
+        ("", "no target: ask /probe?target=HOST[:PORT]"),
+        ("?target=", "target '': empty"),
+        (
+            "?target=a%20b",
+            "target 'a b': not a host name or an IP address",
+        ),
+        (
+            "?target=http://x/",
+            "target 'http://x/': unknown port '//x/': not a number, nor a tcp service in /etc/services",
+        ),
+        (
+            "?target=127.0.0.1:65536",
+            "target '127.0.0.1:65536': port 65536 is out of range: 0 to 65535",
+        ),
+        (
+            "?target=127.0.0.1:0",
+            "target '127.0.0.1:0': port 0 cannot be asked: 1 to 65535",
+        ),
+        (
+            "?target=a&mode=udp",
+            "mode 'udp' is not stream, fork or dgram",
+        ),
+    ] {
+        let answer = get(&http, &format!("{base}/probe{query}"), &[]);
+        assert_eq!(answer.status, 400, "{query}: {answer:?}");
+        assert_eq!(answer.body, format!("{reason}\n"), "{query}");
+    }
+    let header = [("X-Prometheus-Scrape-Timeout-Seconds", "soon")];
+    let answer = get(&http, &format!("{base}/probe?target=127.0.0.1"), &header);
+    assert_eq!(answer.status, 400, "{answer:?}");
+    assert_eq!(
+        answer.body,
+        "X-Prometheus-Scrape-Timeout-Seconds: 'soon' is not a number of seconds\n"
+    );
+    let answer = get(&http, &format!("{base}/nowhere"), &[]);
+    assert_eq!(answer.status, 404, "{answer:?}");
+    let answer = get(&http, &format!("{base}/"), &[]);
+    assert_eq!(answer.status, 200);
+    assert!(answer.content_type.starts_with("text/html"), "{answer:?}");
+    for link in ["href=\"/metrics\"", "href=\"/probe?target="] {
+        assert!(answer.body.contains(link), "{link}: {}", answer.body);
+    }
+    let posted = http
+        .post(&format!("{base}/probe?target=127.0.0.1"))
+        .send("")
+        .expect("an answer to POST");
+    assert_eq!(posted.status().as_u16(), 405);
+    let metrics = get(&http, &format!("{base}/metrics"), &[]);
+    assert!(
+        metrics
+            .body
+            .contains("ruptime_exporter_rejected_requests_total{reason=\"bad_request\"} 8\n"),
+        "{}",
+        metrics.body
+    );
+}
+
+#[test]
+fn a_scrape_timeout_of_one_second_ends_a_silent_probe_within_it() {
+    let quiet = silent();
+    let exporter = exporter(&["-w", "30"]);
+    let http = agent(Duration::from_secs(40));
+    let url = format!(
+        "http://{}/probe?target=127.0.0.1:{}",
+        exporter.addrs[0],
+        port_of(&quiet)
+    );
+    let header = [("X-Prometheus-Scrape-Timeout-Seconds", "1")];
+    let start = Instant::now();
+    let answer = get(&http, &url, &header);
+    let took = start.elapsed();
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(
+        sample(&answer.body, "ruptime_up"),
+        Some(0.0),
+        "{}",
+        answer.body
+    );
+    let probed = sample(&answer.body, "ruptime_probe_duration_seconds").unwrap_or(f64::NAN);
+    assert!((0.4..0.9).contains(&probed), "probe took {probed} s");
+    assert!(took < Duration::from_secs(1), "the answer took {took:?}");
+    // Without the header, the exporter's --timeout.
+    let exporter = ruptime_tests::prometheus::exporter(&["-w", "1.5"]);
+    let url = format!(
+        "http://{}/probe?target=127.0.0.1:{}&mode=fork",
+        exporter.addrs[0],
+        port_of(&quiet)
+    );
+    let answer = get(&http, &url, &[]);
+    let probed = sample(&answer.body, "ruptime_probe_duration_seconds").unwrap_or(f64::NAN);
+    assert!((1.4..3.0).contains(&probed), "fork probe took {probed} s");
+    assert_eq!(
+        sample(&answer.body, "ruptime_up"),
+        Some(0.0),
+        "{}",
+        answer.body
+    );
+}
+
+#[test]
+fn probes_beyond_the_limit_wait_then_get_503() {
+    let quiet = silent();
+    let exporter = exporter(&["-w", "4", "--max-probes", "2"]);
+    let base = format!("http://{}", exporter.addrs[0]);
+    let target = format!("{base}/probe?target=127.0.0.1:{}", port_of(&quiet));
+    let holders: Vec<_> = (0..2)
+        .map(|_| {
+            let target = target.clone();
+            thread::spawn(move || get(&agent(Duration::from_secs(20)), &target, &[]))
+        })
+        .collect();
+    let http = agent(Duration::from_secs(20));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !get(&http, &format!("{base}/metrics"), &[])
+        .body
+        .contains("ruptime_exporter_probes_in_flight 2\n")
+    {
+        assert!(Instant::now() < deadline, "two probes never went on");
+        thread::sleep(Duration::from_millis(20));
+    }
+    let header = [("X-Prometheus-Scrape-Timeout-Seconds", "1")];
+    let waiters: Vec<_> = (0..3)
+        .map(|_| {
+            let target = target.clone();
+            thread::spawn(move || {
+                let start = Instant::now();
+                let answer = get(&agent(Duration::from_secs(20)), &target, &header);
+                (answer, start.elapsed())
+            })
+        })
+        .collect();
+    for waiter in waiters {
+        let (answer, took) = waiter.join().expect("a waiter");
+        assert_eq!(answer.status, 503, "{answer:?}");
+        assert_eq!(
+            answer.body,
+            "too many probes at once: 2 went on until the deadline\n"
+        );
+        assert!(took >= Duration::from_millis(450), "gave up after {took:?}");
+    }
+    for holder in holders {
+        let answer = holder.join().expect("a holder");
+        assert_eq!(answer.status, 200, "{answer:?}");
+        assert_eq!(sample(&answer.body, "ruptime_up"), Some(0.0));
+    }
+    let metrics = get(&http, &format!("{base}/metrics"), &[]).body;
+    assert!(
+        metrics.contains("ruptime_exporter_rejected_requests_total{reason=\"busy\"} 3\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("ruptime_exporter_probes_in_flight 0\n"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn a_client_that_sends_no_request_is_cut_off_and_holds_nothing() {
+    let daemon = Daemon::start(&["-l", "127.0.0.1"]);
+    let exporter = exporter(&[]);
+    let addr = exporter.addrs[0];
+    let mut idle = TcpStream::connect(addr).expect("connect");
+    let mut partial = TcpStream::connect(addr).expect("connect");
+    partial
+        .write_all(b"GET /probe?target=127.0.0.1 HTTP/1.1\r\nHost: x\r\n")
+        .expect("half a request");
+    // Meanwhile others are served.
+    let http = agent(Duration::from_secs(20));
+    let url = format!("http://{addr}/probe?target=127.0.0.1:{}", daemon.port());
+    let answer = get(&http, &url, &[]);
+    assert_eq!(
+        sample(&answer.body, "ruptime_up"),
+        Some(1.0),
+        "{}",
+        answer.body
+    );
+    let start = Instant::now();
+    for stream in [&mut idle, &mut partial] {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("a read timeout");
+        let mut rest = Vec::new();
+        let read = stream.read_to_end(&mut rest);
+        assert!(read.is_ok(), "not closed: {read:?}");
+        let text = String::from_utf8_lossy(&rest);
+        assert!(!text.contains("ruptime_up"), "a probe was answered: {text}");
+    }
+    let took = start.elapsed();
+    assert!(
+        took > Duration::from_secs(5) && took < Duration::from_secs(25),
+        "closed after {took:?}"
+    );
+    let _ = idle.shutdown(Shutdown::Both);
+}
+
+#[test]
+fn sigterm_and_sigint_end_it_with_status_0() {
+    for signal in [Signal::SIGTERM, Signal::SIGINT] {
+        let exporter = exporter(&[]);
+        let (status, stderr) = exporter.stop(signal);
+        assert_eq!(status.code(), Some(0), "{signal}: {stderr}");
+        assert_eq!(stderr, "", "{signal}");
+    }
+    let taken = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let spec = format!("127.0.0.1:{}", port_of(&taken));
+    let done = ruptime(&["--exporter", &spec]);
+    assert_eq!(done.code(), 1, "{done:?}");
+    assert_eq!(
+        done.stderr,
+        format!("ruptime: --exporter: cannot listen on {spec}: Address already in use\n")
+    );
+    let done = ruptime(&["--exporter", "1e19"]);
+    assert_eq!(done.code(), 2, "{done:?}");
+    let done = ruptime(&["--exporter", ":80", "alpha"]);
+    assert_eq!(done.code(), 2, "{done:?}");
+}

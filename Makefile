@@ -18,8 +18,9 @@ FISHDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 # Where the binaries to install are; the default builds them first.
 BINARIES ?= $(RELEASE)
 
-UNITS    := ruptimed.service ruptimed.socket ruptimed-inetd.socket ruptimed-inetd@.service
-DROPINS  := ruptimed.service.d ruptimed-inetd@.service.d
+UNITS    := ruptimed.service ruptimed.socket ruptimed-inetd.socket ruptimed-inetd@.service \
+            ruptime-exporter.service
+DROPINS  := ruptimed.service.d ruptimed-inetd@.service.d ruptime-exporter.service.d
 INSTALLED := $(BINDIR)/ruptime $(SBINDIR)/ruptimed $(addprefix $(UNITDIR)/,$(UNITS)) \
              $(addsuffix /hardening.conf,$(addprefix $(UNITDIR)/,$(DROPINS))) \
              $(MANDIR)/man1/ruptime.1 $(MANDIR)/man8/ruptimed.8 \
@@ -48,8 +49,10 @@ demo: $(if $(filter $(RELEASE),$(BINARIES)),build)
 
 # What the tests and lint use beyond cargo, installed only when missing:
 # rustfmt and clippy (rustup); as root, uptime (the differential tests), ip
-# and unshare (namespaces), time zones, and a decimal-comma locale.
-DEBIAN_PACKAGES := procps iproute2 util-linux bsdutils time man-db tzdata locales systemd systemd-container dpkg-dev lintian
+# and unshare (namespaces), time zones, a decimal-comma locale, Prometheus
+# and promtool (the exporter's tests), curl (the packaged exporter's test).
+DEBIAN_PACKAGES := procps iproute2 util-linux bsdutils time man-db tzdata locales systemd systemd-container dpkg-dev lintian \
+                   prometheus curl
 deps:
 	@for tool in rustfmt clippy; do \
 	  cargo $${tool#rust} --version >/dev/null 2>&1 || rustup component add $$tool; \
@@ -89,7 +92,8 @@ deb: build
 	rm -rf $(DEB_ASSETS)
 	mkdir -p $(DEB_ASSETS)/units $(DEB_ASSETS)/bash $(DEB_ASSETS)/zsh $(DEB_ASSETS)/fish
 	for unit in $(UNITS); do \
-	  sed 's|/usr/local/sbin/ruptimed|/usr/sbin/ruptimed|' systemd/$$unit > $(DEB_ASSETS)/units/$$unit; \
+	  sed -e 's|/usr/local/sbin/ruptimed|/usr/sbin/ruptimed|' \
+	      -e 's|/usr/local/bin/ruptime |/usr/bin/ruptime |' systemd/$$unit > $(DEB_ASSETS)/units/$$unit; \
 	done
 	$(RELEASE)/ruptime --generate man | gzip -9n > $(DEB_ASSETS)/ruptime.1.gz
 	$(RELEASE)/ruptimed --generate man | gzip -9n > $(DEB_ASSETS)/ruptimed.8.gz
@@ -100,14 +104,15 @@ deb: build
 	done
 	cargo deb -p ruptimed --no-build --deb-revision $(DEB_REVISION)
 
-# The binaries, the units (ExecStart pointing at SBINDIR) and their sandbox,
+# The binaries, the units (ExecStart pointing at SBINDIR and BINDIR) and their sandbox,
 # the man pages and the bash, zsh and fish completions.
 install: $(if $(filter $(RELEASE),$(BINARIES)),build)
 	install -D -m 0755 $(BINARIES)/ruptime $(DESTDIR)$(BINDIR)/ruptime
 	install -D -m 0755 $(BINARIES)/ruptimed $(DESTDIR)$(SBINDIR)/ruptimed
 	install -d -m 0755 $(DESTDIR)$(UNITDIR)
 	for unit in $(UNITS); do \
-	  sed 's|/usr/local/sbin/ruptimed|$(SBINDIR)/ruptimed|' systemd/$$unit > $(DESTDIR)$(UNITDIR)/$$unit; \
+	  sed -e 's|/usr/local/sbin/ruptimed|$(SBINDIR)/ruptimed|' \
+	      -e 's|/usr/local/bin/ruptime |$(BINDIR)/ruptime |' systemd/$$unit > $(DESTDIR)$(UNITDIR)/$$unit; \
 	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$unit; \
 	done
 	for dir in $(DROPINS); do \

@@ -74,7 +74,7 @@ pub struct Cli {
     pub json: bool,
 
     /// Print Prometheus metrics (the OpenMetrics text format), each with a
-    /// `host` label: for node_exporter's textfile collector or the
+    /// host label: for node_exporter's textfile collector or the
     /// Pushgateway. Hosts that are down are in the metrics (ruptime_up 0),
     /// so the exit status is 0 once they are written
     #[arg(long, conflicts_with_all = ["json", "raw"])]

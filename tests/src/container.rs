@@ -20,11 +20,12 @@ use tempfile::TempDir;
 use crate::process::{Finished, run_command, wait_until};
 
 /// Host units that would only slow the boot or bind ports.
-const MASKED: [&str; 12] = [
+const MASKED: [&str; 13] = [
     "ssh.service",
     "postgresql.service",
     "snmpd.service",
     "prometheus-node-exporter.service",
+    "prometheus.service",
     "rsyslog.service",
     "apt-daily.timer",
     "apt-daily-upgrade.timer",

@@ -74,6 +74,33 @@ fn answers(host: &Container) {
     }
 }
 
+/// Starts the exporter, which shipped disabled; it probes the host in
+/// every mode from its sandbox, under a dynamic user.
+fn exporter_answers(host: &Container) {
+    assert_eq!(
+        systemctl(host, "is-enabled", "ruptime-exporter.service"),
+        "disabled",
+        "the exporter ships disabled"
+    );
+    ok(host, &["systemctl", "start", "ruptime-exporter.service"]);
+    for mode in ["stream", "fork", "dgram"] {
+        let url = format!("http://127.0.0.1:10090/probe?target=localhost&mode={mode}");
+        let script =
+            format!("for i in $(seq 100); do curl -sf '{url}' && exit 0; sleep 0.1; done; exit 1");
+        let out = ok(host, &["sh", "-c", &script]).stdout_text();
+        assert!(out.lines().any(|l| l == "ruptime_up 1"), "{mode}: {out}");
+        assert!(
+            out.lines().any(|l| l.starts_with("ruptime_load1 ")),
+            "{mode}: {out}"
+        );
+    }
+    let show = ["systemctl", "show", "--property=MainPID", "--value"];
+    let pid = ok(host, &[&show[..], &["ruptime-exporter.service"]].concat()).stdout_text();
+    let user = ok(host, &["ps", "-o", "user=", "-p", pid.trim()]).stdout_text();
+    assert_ne!(user.trim(), "root", "the exporter runs as root");
+    ok(host, &["systemctl", "stop", "ruptime-exporter.service"]);
+}
+
 fn apt(host: &Container, args: &[&str]) -> Finished {
     let mut all = vec![
         "env",
@@ -98,6 +125,7 @@ fn the_package_installs_upgrades_and_purges_under_a_real_systemd() {
             "make",
             "cargo-deb",
             "lintian",
+            "curl",
         ],
     ) {
         return;
@@ -138,6 +166,7 @@ fn the_package_installs_upgrades_and_purges_under_a_real_systemd() {
         "active",
         "started by the socket"
     );
+    exporter_answers(&host);
     let journal = ok(
         &host,
         &["journalctl", "-t", "ruptimed", "-o", "cat", "--no-pager"],

@@ -12,11 +12,12 @@ use ruptime_tests::process::{run, run_command};
 use ruptime_tests::skip::have_tools;
 use tempfile::TempDir;
 
-const UNITS: [&str; 4] = [
+const UNITS: [&str; 5] = [
     "ruptimed.service",
     "ruptimed.socket",
     "ruptimed-inetd.socket",
     "ruptimed-inetd@.service",
+    "ruptime-exporter.service",
 ];
 
 /// Every file below `dir`, relative to it, sorted.
@@ -70,6 +71,7 @@ fn install_honours_prefix_and_destdir_and_uninstall_removes_it_all() {
     );
     expected.push("lib/systemd/system/ruptimed.service.d/hardening.conf".into());
     expected.push("lib/systemd/system/ruptimed-inetd@.service.d/hardening.conf".into());
+    expected.push("lib/systemd/system/ruptime-exporter.service.d/hardening.conf".into());
     for doc in [
         "share/man/man1/ruptime.1",
         "share/man/man8/ruptimed.8",
@@ -96,6 +98,15 @@ fn install_honours_prefix_and_destdir_and_uninstall_removes_it_all() {
     assert!(
         service.contains("ExecStart=/opt/ruptime/sbin/ruptimed --foreground"),
         "{service}"
+    );
+    let exporter = fs::read_to_string(
+        dest.path()
+            .join("opt/ruptime/lib/systemd/system/ruptime-exporter.service"),
+    )
+    .unwrap();
+    assert!(
+        exporter.contains("\nExecStart=/opt/ruptime/bin/ruptime --exporter 127.0.0.1:10090\n"),
+        "{exporter}"
     );
     make("uninstall", dest.path(), &["PREFIX=/opt/ruptime"]);
     assert_eq!(
@@ -131,7 +142,11 @@ fn the_services_score_at_most_1_5() {
         return;
     }
     let root = analysis_root();
-    for (unit, at_most) in [("ruptimed.service", 1.5), ("ruptimed-inetd@1.service", 1.5)] {
+    for (unit, at_most) in [
+        ("ruptimed.service", 1.5),
+        ("ruptimed-inetd@1.service", 1.5),
+        ("ruptime-exporter.service", 1.5),
+    ] {
         let args = [
             "security",
             "--offline=true",

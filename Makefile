@@ -27,7 +27,7 @@ INSTALLED := $(BINDIR)/ruptime $(SBINDIR)/ruptimed $(addprefix $(UNITDIR)/,$(UNI
              $(BASHDIR)/ruptime $(BASHDIR)/ruptimed $(ZSHDIR)/_ruptime $(ZSHDIR)/_ruptimed \
              $(FISHDIR)/ruptime.fish $(FISHDIR)/ruptimed.fish
 
-.PHONY: build demo deps test lint bench bench-fleet fuzz deb install uninstall clean
+.PHONY: build demo deps test lint bench bench-fleet bench-exporter fuzz deb install uninstall clean
 
 build:
 	$(CARGO) build --release --workspace --bins
@@ -145,6 +145,14 @@ bench: build
 # test-made network namespace, into BENCHMARKS.md; as root.
 bench-fleet: build
 	$(RELEASE)/ruptime-bench fleets --out BENCHMARKS.md
+
+# The exporter: probes a second at concurrency 32 beside blackbox_exporter
+# (installed when missing), and Prometheus scraping 1 000 hosts every 5 s in
+# a test-made network namespace, into BENCHMARKS.md; as root.
+bench-exporter: build
+	@command -v prometheus-blackbox-exporter >/dev/null || \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus-blackbox-exporter
+	$(RELEASE)/ruptime-bench exporter --out BENCHMARKS.md
 
 # The parsers under AFL++ (cargo-afl, installed when missing), each target
 # for FUZZ_SECONDS; a crash is copied into tests/fuzz/regressions, where the

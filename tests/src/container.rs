@@ -20,12 +20,13 @@ use tempfile::TempDir;
 use crate::process::{Finished, run_command, wait_until};
 
 /// Host units that would only slow the boot or bind ports.
-const MASKED: [&str; 13] = [
+const MASKED: [&str; 14] = [
     "ssh.service",
     "postgresql.service",
     "snmpd.service",
     "prometheus-node-exporter.service",
     "prometheus.service",
+    "prometheus-blackbox-exporter.service",
     "rsyslog.service",
     "apt-daily.timer",
     "apt-daily-upgrade.timer",

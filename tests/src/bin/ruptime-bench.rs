@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use ruptime_common::duration::parse_seconds;
 use ruptime_tests::bench::load::{self, Load, Transport};
 use ruptime_tests::bench::markers::{self, Markers};
-use ruptime_tests::bench::{fleets, reference, report_cost, table};
+use ruptime_tests::bench::{exporter, fleets, reference, report_cost, table};
 
 #[derive(Parser)]
 #[command(
@@ -72,6 +72,28 @@ enum Job {
         /// Seconds per round
         #[arg(long, default_value = "1", value_parser = parse_seconds)]
         round: Duration,
+        /// Replace the figures between the markers of this file; else print them
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// The exporter: probes per second beside blackbox_exporter, and (as
+    /// root) Prometheus scraping a thousand hosts in a namespace
+    Exporter {
+        /// Probes at once
+        #[arg(short, long, default_value_t = 32)]
+        clients: usize,
+        /// Rounds per side
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// Seconds per round
+        #[arg(long, default_value = "2", value_parser = parse_seconds)]
+        round: Duration,
+        /// Hosts Prometheus scrapes (0: skip that part, as it needs root)
+        #[arg(long, default_value_t = 1000)]
+        targets: usize,
+        /// Seconds Prometheus scrapes before the figures are read
+        #[arg(long, default_value = "40", value_parser = parse_seconds)]
+        window: Duration,
         /// Replace the figures between the markers of this file; else print them
         #[arg(long)]
         out: Option<PathBuf>,
@@ -179,6 +201,30 @@ fn main() -> ExitCode {
                 round,
             });
             publish(&figures, table::MARKERS, out)
+        }
+        Job::Exporter {
+            clients,
+            rounds,
+            round,
+            targets,
+            window,
+            out,
+        } => {
+            if targets > 0 && !nix::unistd::geteuid().is_root() {
+                eprintln!(
+                    "ruptime-bench: exporter: scraping {targets} hosts needs root (a network namespace); --targets 0 skips it"
+                );
+                return ExitCode::from(2);
+            }
+            let plan = exporter::Plan {
+                bin_dir: bin_dir(),
+                clients,
+                rounds,
+                round,
+                targets,
+                window,
+            };
+            publish(&exporter::run(&plan), exporter::MARKERS, out)
         }
         Job::Fleets { out } => {
             if !nix::unistd::geteuid().is_root() {

@@ -1,0 +1,274 @@
+//! The exporter's figures (`make bench-exporter`): probes per second at
+//! concurrency 32 against one daemon beside blackbox_exporter's TCP prober,
+//! and, as root, one Prometheus scraping 1 000 distinct hosts every 5 s
+//! through the exporter, in a test-made network namespace.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::markers::Markers;
+use super::probes::{Sustained, load};
+use super::stats::median;
+use crate::daemon::Daemon;
+use crate::fleetnet::FleetNet;
+use crate::process::Background;
+use crate::procfs::{TICK_MICROS, cpu_ticks, cpu_ticks_with_children};
+use crate::prometheus::{Prometheus, agent, free_port};
+
+/// Where `make bench-exporter` writes in BENCHMARKS.md.
+pub const MARKERS: Markers = Markers {
+    begin: "<!-- exporter figures: written by `make bench-exporter` -->",
+    end: "<!-- end of exporter figures -->",
+};
+
+/// How the figures are taken.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// Where ruptime and ruptimed are.
+    pub bin_dir: std::path::PathBuf,
+    /// Probes at once.
+    pub clients: usize,
+    /// Rounds per side.
+    pub rounds: usize,
+    /// How long a round lasts.
+    pub round: Duration,
+    /// How many hosts Prometheus scrapes (0: not that part).
+    pub targets: usize,
+    /// How long Prometheus scrapes them before the figures are read.
+    pub window: Duration,
+}
+
+/// blackbox_exporter's module: connect, read the line, expect a load average.
+const BLACKBOX: &str = "modules:
+  ruptime:
+    prober: tcp
+    timeout: 5s
+    tcp:
+      query_response:
+        - expect: 'load average'
+";
+
+/// One side of the probe table, its rounds.
+struct Side {
+    name: &'static str,
+    rounds: Vec<Sustained>,
+    cpu_ticks: u64,
+}
+
+/// Every figure, as Markdown.
+pub fn run(plan: &Plan) -> String {
+    let mut out = probes(plan);
+    if plan.targets > 0 {
+        out.push('\n');
+        out.push_str(&scrapes(plan));
+    }
+    out
+}
+
+/// The probe table: our exporter in each mode, and blackbox_exporter.
+fn probes(plan: &Plan) -> String {
+    let daemon = |mode| {
+        let command = Command::new(plan.bin_dir.join("ruptimed"));
+        Daemon::start_command(command, &["-l", "127.0.0.1", "-m", mode])
+    };
+    let (stream, dgram) = (daemon("stream"), daemon("dgram"));
+    let mut command = Command::new(plan.bin_dir.join("ruptime"));
+    command.args(["--exporter", "127.0.0.1:0"]);
+    let exporter = Daemon::spawn(command, 1);
+    let dir = tempfile::tempdir().expect("a directory");
+    let config = dir.path().join("blackbox.yml");
+    std::fs::write(&config, BLACKBOX).expect("blackbox.yml");
+    let blackbox_addr = format!("127.0.0.1:{}", free_port());
+    let blackbox = Background::start(
+        Path::new("prometheus-blackbox-exporter"),
+        &[
+            &format!("--config.file={}", config.display()),
+            &format!("--web.listen-address={blackbox_addr}"),
+        ],
+    );
+    wait_http(&format!("http://{blackbox_addr}/metrics"));
+    let ours = exporter.addrs[0];
+    let urls = [
+        (
+            "ruptime --exporter, stream",
+            format!("http://{ours}/probe?target=127.0.0.1:{}", stream.port()),
+            "ruptime_up 1",
+            exporter.pid().as_raw(),
+        ),
+        (
+            "blackbox_exporter, tcp + query_response",
+            format!(
+                "http://{blackbox_addr}/probe?module=ruptime&target=127.0.0.1:{}",
+                stream.port()
+            ),
+            "probe_success 1",
+            blackbox.pid().as_raw(),
+        ),
+        (
+            "ruptime --exporter, dgram",
+            format!(
+                "http://{ours}/probe?target=127.0.0.1:{}&mode=dgram",
+                dgram.port()
+            ),
+            "ruptime_up 1",
+            exporter.pid().as_raw(),
+        ),
+        (
+            "ruptime --exporter, fork",
+            format!(
+                "http://{ours}/probe?target=127.0.0.1:{}&mode=fork",
+                stream.port()
+            ),
+            "ruptime_up 1",
+            exporter.pid().as_raw(),
+        ),
+    ];
+    let mut sides: Vec<Side> = urls
+        .iter()
+        .map(|(name, ..)| Side {
+            name,
+            rounds: Vec::new(),
+            cpu_ticks: 0,
+        })
+        .collect();
+    for _ in 0..plan.rounds {
+        for (side, (_, url, up, pid)) in sides.iter_mut().zip(&urls) {
+            let pid = u32::try_from(*pid).unwrap_or_default();
+            let before = cpu_ticks_with_children(pid);
+            side.rounds.push(load(url, up, plan.clients, plan.round));
+            side.cpu_ticks += cpu_ticks_with_children(pid) - before;
+        }
+    }
+    render_probes(plan, &mut sides)
+}
+
+fn render_probes(plan: &Plan, sides: &mut [Side]) -> String {
+    let rates: Vec<f64> = sides
+        .iter()
+        .map(|s| median(&s.rounds.iter().map(Sustained::rate).collect::<Vec<_>>()))
+        .collect();
+    let reference = rates.get(1).copied().unwrap_or(f64::NAN);
+    let mut out = format!(
+        "Probes of one daemon on loopback, {} clients each with a kept-alive \
+         connection, {} rounds of {:.0} s per side, interleaved; the median \
+         round. CPU is the exporter's own (and its children's), per probe.\n\n\
+         | exporter | probes/s | vs blackbox_exporter | p50 | p99 | failed | CPU per probe |\n\
+         |---|---:|---:|---:|---:|---:|---:|\n",
+        plan.clients,
+        plan.rounds,
+        plan.round.as_secs_f64()
+    );
+    for (side, rate) in sides.iter_mut().zip(&rates) {
+        let mut latencies = super::stats::Latencies::default();
+        let (mut up, mut failed) = (0, 0);
+        for round in side.rounds.drain(..) {
+            up += round.up;
+            failed += round.failed;
+            latencies.merge(round.latencies);
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {rate:.0} | {:.2}x | {:.2} ms | {:.2} ms | {failed} | {:.0} us |",
+            side.name,
+            rate / reference,
+            latencies.percentile(50.0).as_secs_f64() * 1e3,
+            latencies.percentile(99.0).as_secs_f64() * 1e3,
+            (side.cpu_ticks * TICK_MICROS) as f64 / up.max(1) as f64,
+        );
+    }
+    out
+}
+
+/// Waits until `url` answers 200.
+fn wait_http(url: &str) {
+    let http = agent(Duration::from_secs(2));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !http.get(url).call().is_ok_and(|r| r.status() == 200) {
+        assert!(Instant::now() < deadline, "{url} never answered");
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// One Prometheus scraping `plan.targets` hosts every 5 s through the exporter.
+fn scrapes(plan: &Plan) -> String {
+    let net = FleetNet::new(plan.targets);
+    let daemon = Daemon::start_command(
+        net.command(&plan.bin_dir.join("ruptimed"), &[]),
+        &["-m", "stream", "-l", "0.0.0.0"],
+    );
+    let exporter = Daemon::spawn(
+        net.command(
+            &plan.bin_dir.join("ruptime"),
+            &["--exporter", "127.0.0.1:0"],
+        ),
+        1,
+    );
+    let targets: Vec<String> = (0..plan.targets)
+        .map(|i| format!("'{}:{}'", FleetNet::live(i), daemon.port()))
+        .collect();
+    let config = format!(
+        "global:
+  scrape_interval: 5s
+  scrape_timeout: 5s
+scrape_configs:
+  - job_name: ruptime
+    metrics_path: /probe
+    static_configs:
+      - targets: [{}]
+    relabel_configs:
+      - source_labels: [__address__]
+        target_label: __param_target
+      - source_labels: [__param_target]
+        target_label: instance
+      - target_label: __address__
+        replacement: '{}'
+",
+        targets.join(", "),
+        exporter.addrs[0]
+    );
+    let dir = tempfile::tempdir().expect("a directory");
+    let prometheus = net.inside(|| Prometheus::start(dir.path(), &config));
+    let window = format!("{}s", plan.window.as_secs());
+    let (figures, ticks) = net.inside(|| {
+        // Every target scraped once, then the window measured.
+        let every = |s: &[(serde_json::Value, f64)]| s.first().is_some_and(|(_, n)| *n == plan.targets as f64);
+        prometheus.wait_for("count(up{job='ruptime'})", Duration::from_secs(60), every);
+        let exporter_pid = u32::try_from(exporter.pid().as_raw()).unwrap_or_default();
+        let before = cpu_ticks(exporter_pid);
+        thread::sleep(plan.window);
+        let ticks = cpu_ticks(exporter_pid) - before;
+        let one = |query: &str| prometheus.query(query).first().map_or(f64::NAN, |(_, v)| *v);
+        let figures = [
+            format!("count(min_over_time(ruptime_up[{window}]) == 1)"),
+            format!("count(min_over_time(up{{job='ruptime'}}[{window}]) == 1)"),
+            format!("sum(count_over_time(up{{job='ruptime'}}[{window}]))"),
+            format!("quantile(0.5, quantile_over_time(0.5, scrape_duration_seconds{{job='ruptime'}}[{window}]))"),
+            format!("quantile(0.99, quantile_over_time(0.99, scrape_duration_seconds{{job='ruptime'}}[{window}]))"),
+            format!("max(max_over_time(scrape_duration_seconds{{job='ruptime'}}[{window}]))"),
+        ]
+        .map(|q| one(&q));
+        (figures, ticks)
+    });
+    drop(prometheus);
+    let [always_up, never_failed, scrapes, p50, p99, max] = figures;
+    let cpu = (ticks * TICK_MICROS) as f64 / 1e6 / plan.window.as_secs_f64();
+    format!(
+        "One Prometheus (Debian's 2.42) scraping {} distinct hosts (127.10.0.0 + i \
+         in a namespace, one stream daemon) through one exporter, every 5 s, \
+         timeout 5 s; read over a window of {} s after every target was \
+         scraped once.\n\n\
+         | targets | up in every scrape | scrapes never failed | scrapes | scrape p50 | scrape p99 | scrape max | exporter CPU |\n\
+         |---:|---:|---:|---:|---:|---:|---:|---:|\n\
+         | {} | {always_up} | {never_failed} | {scrapes} | {:.2} ms | {:.2} ms | {:.2} ms | {:.1}% of a core |\n",
+        plan.targets,
+        plan.window.as_secs(),
+        plan.targets,
+        p50 * 1e3,
+        p99 * 1e3,
+        max * 1e3,
+        cpu * 100.0
+    )
+}

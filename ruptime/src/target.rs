@@ -39,6 +39,8 @@ pub struct Target {
     /// The host as the user wrote it, for output.
     pub name: String,
     endpoint: Result<(String, u16), ResolveError>,
+    /// The addresses, when they were looked up before the query.
+    looked_up: Option<Vec<SocketAddr>>,
 }
 
 impl Target {
@@ -52,14 +54,27 @@ impl Target {
         Target {
             name: spec.to_owned(),
             endpoint,
+            looked_up: None,
         }
     }
 
-    /// Whether the host is an IP address, so that resolving it cannot block.
-    pub fn is_literal(&self) -> bool {
-        self.endpoint
-            .as_ref()
-            .is_ok_and(|(host, _)| host.parse::<std::net::IpAddr>().is_ok())
+    /// The target with its addresses looked up already (in the resolver's
+    /// order): asking it needs no lookup.
+    pub fn with_addresses(self, addrs: Vec<SocketAddr>) -> Target {
+        Target {
+            looked_up: Some(addrs),
+            ..self
+        }
+    }
+
+    /// Whether asking needs no lookup, which could block: the host is an IP
+    /// address, or its addresses were looked up already.
+    pub fn is_resolved(&self) -> bool {
+        self.looked_up.is_some()
+            || self
+                .endpoint
+                .as_ref()
+                .is_ok_and(|(host, _)| host.parse::<std::net::IpAddr>().is_ok())
     }
 
     /// The host and port, if the spec could be read.
@@ -82,10 +97,11 @@ impl Target {
     /// address of `family`.
     pub fn addresses(&self, family: Family) -> Result<Vec<SocketAddr>, ResolveError> {
         let (host, port) = self.endpoint.clone()?;
-        let addrs: Vec<SocketAddr> = resolve::resolve(&host, port)?
-            .into_iter()
-            .filter(|a| family.admits(a))
-            .collect();
+        let found = match &self.looked_up {
+            Some(addrs) => addrs.clone(),
+            None => resolve::resolve(&host, port)?,
+        };
+        let addrs: Vec<SocketAddr> = found.into_iter().filter(|a| family.admits(a)).collect();
         if addrs.is_empty() {
             return Err(ResolveError::Lookup(format!(
                 "no {} address",
@@ -117,10 +133,10 @@ mod tests {
 
     #[test]
     fn literals_are_told_from_names() {
-        assert!(Target::new("127.0.0.1", 1, Proto::Tcp).is_literal());
-        assert!(Target::new("[::1]:4000", 1, Proto::Tcp).is_literal());
-        assert!(!Target::new("localhost", 1, Proto::Tcp).is_literal());
-        assert!(!Target::new("host:", 1, Proto::Tcp).is_literal());
+        assert!(Target::new("127.0.0.1", 1, Proto::Tcp).is_resolved());
+        assert!(Target::new("[::1]:4000", 1, Proto::Tcp).is_resolved());
+        assert!(!Target::new("localhost", 1, Proto::Tcp).is_resolved());
+        assert!(!Target::new("host:", 1, Proto::Tcp).is_resolved());
         assert_eq!(
             Target::new("[::1]:4000", 1, Proto::Tcp).literal_address(),
             Some("[::1]:4000".parse().unwrap())
@@ -129,6 +145,19 @@ mod tests {
             Target::new("localhost", 1, Proto::Tcp).literal_address(),
             None
         );
+    }
+
+    #[test]
+    fn addresses_looked_up_before_are_used() {
+        let addrs: Vec<SocketAddr> = vec![
+            "10.0.0.1:4000".parse().unwrap(),
+            "[::2]:4000".parse().unwrap(),
+        ];
+        let name = Target::new("nowhere.invalid", 4000, Proto::Tcp).with_addresses(addrs.clone());
+        assert!(name.is_resolved());
+        assert_eq!(name.addresses(Family::Any).unwrap(), addrs);
+        assert_eq!(name.addresses(Family::V6).unwrap(), &addrs[1..]);
+        assert_eq!(name.literal_address(), None);
     }
 
     #[test]

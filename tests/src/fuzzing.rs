@@ -44,7 +44,10 @@ pub fn host_port(data: &[u8]) {
     }
     let target = Target::new(spec, 4000, Proto::Tcp);
     if let Some(addr) = target.literal_address() {
-        assert!(target.is_literal(), "{spec:?} has {addr} but is no literal");
+        assert!(
+            target.is_resolved(),
+            "{spec:?} has {addr} but is no literal"
+        );
     }
 }
 

@@ -471,3 +471,70 @@ fn sigterm_and_sigint_end_it_with_status_0() {
     let done = ruptime(&["--exporter", ":80", "alpha"]);
     assert_eq!(done.code(), 2, "{done:?}");
 }
+
+/// Probes of names whose DNS server never answers leave at most
+/// `LOOKUPS` (64) lookup threads behind, not one per probe, and the
+/// exporter goes on probing addresses meanwhile.
+#[test]
+fn hung_lookups_leave_a_bounded_number_of_threads() {
+    if !ruptime_tests::skip::can_run("the exporter's hung resolver test", &["ip"]) {
+        return;
+    }
+    let net = ruptime_tests::fleetnet::FleetNet::new(1);
+    net.hang_dns();
+    let daemon = Daemon::start_command(
+        net.command(&ruptime_tests::bins::bin("ruptimed"), &[]),
+        &["-l", "127.0.0.1"],
+    );
+    let exporter = Daemon::spawn(
+        net.command(
+            &ruptime_tests::bins::bin("ruptime"),
+            &["--exporter", "127.0.0.1:0", "-w", "1"],
+        ),
+        1,
+    );
+    let base = format!("http://{}", exporter.addrs[0]);
+    let pid = u32::try_from(exporter.pid().as_raw()).expect("a pid");
+    let threads = || ruptime_tests::procfs::status_field(pid, "Threads:");
+    for round in 0..2 {
+        let answers = net.inside(|| {
+            let clients: Vec<_> = (0..200)
+                .map(|i| {
+                    let url = format!("{base}/probe?target=hang{round}x{i}.nowhere.test");
+                    thread::spawn(move || {
+                        let start = Instant::now();
+                        (
+                            get(&agent(Duration::from_secs(20)), &url, &[]),
+                            start.elapsed(),
+                        )
+                    })
+                })
+                .collect();
+            clients
+                .into_iter()
+                .map(|c| c.join().expect("a client"))
+                .collect::<Vec<_>>()
+        });
+        for (answer, took) in &answers {
+            assert_eq!(answer.status, 200, "{answer:?}");
+            assert_eq!(
+                sample(&answer.body, "ruptime_up"),
+                Some(0.0),
+                "{}",
+                answer.body
+            );
+            assert!(*took < Duration::from_secs(5), "a probe took {took:?}");
+        }
+        let now = threads();
+        assert!((1..=64 + 40).contains(&now), "round {round}: {now} threads");
+        let live = format!("{base}/probe?target=127.0.0.1:{}", daemon.port());
+        let answer = net.inside(|| get(&agent(Duration::from_secs(20)), &live, &[]));
+        assert_eq!(
+            sample(&answer.body, "ruptime_up"),
+            Some(1.0),
+            "{}",
+            answer.body
+        );
+        eprintln!("round {round}: {now} threads");
+    }
+}

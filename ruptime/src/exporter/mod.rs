@@ -2,12 +2,14 @@
 //!
 //! Prometheus asks `/probe?target=HOST[:PORT][&mode=...]` ([`request`]); the
 //! exporter asks that host as `ruptime` does ([`probe`]) and answers with its
-//! metrics ([`exposition`], which `--prometheus` prints too). `/metrics`
+//! metrics ([`exposition`], which `--prometheus` prints too), names looked
+//! up on bounded threads ([`lookup`]). `/metrics`
 //! has the exporter's own ([`own`]). The HTTP side is hyper on tokio
 //! ([`server`], [`routes`]): connections and probes are bounded, request
 //! headers have a deadline, SIGTERM and SIGINT end it.
 
 pub mod exposition;
+mod lookup;
 mod own;
 mod probe;
 pub mod request;
@@ -25,6 +27,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::Semaphore;
 
 use crate::query::Options;
+use lookup::Lookups;
 use own::Own;
 use request::Defaults;
 
@@ -57,6 +60,7 @@ struct State {
     options: Options,
     probes: Arc<Semaphore>,
     max_probes: usize,
+    lookups: Lookups,
     own: Own,
 }
 
@@ -67,7 +71,7 @@ struct State {
 pub fn serve(config: Config) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .max_blocking_threads(config.max_probes + 16)
+        .max_blocking_threads(config.max_probes + lookup::LOOKUPS + 16)
         .build()
         .map_err(|e| format!("cannot start: {}", describe(&e)))?;
     let served = runtime.block_on(run(config));
@@ -97,6 +101,7 @@ async fn run(config: Config) -> Result<(), String> {
         options: config.options,
         probes: Arc::new(Semaphore::new(config.max_probes)),
         max_probes: config.max_probes,
+        lookups: Lookups::new(),
         own: Own::new(),
     });
     let mut out = io::stdout().lock();

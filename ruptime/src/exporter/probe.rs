@@ -1,6 +1,7 @@
 //! Making a probe: asking one host, as `ruptime` asks it.
 //!
-//! Stream and dgram probes run the query of [`crate::query`] on a blocking
+//! Stream and dgram probes look the name up on the exporter's shared slots
+//! ([`Lookups`]), then run the query of [`crate::query`] on a blocking
 //! thread (its SIGALRM timers are aimed at that thread). The exporter runs
 //! threads, and fork mode forks, which is safe only with one thread: a fork
 //! probe runs `ruptime -m fork --json` as a child process (from
@@ -16,6 +17,7 @@ use serde_json::Value;
 use tokio::process::Command;
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::lookup::Lookups;
 use super::request::Probe;
 use crate::query::{self, Answer, Options, QueryError, Unwatched};
 use crate::row::Row;
@@ -27,11 +29,13 @@ const CHILD_GRACE: Duration = Duration::from_secs(2);
 /// The most a fork probe's child may print: one row of JSON.
 const MAX_CHILD_OUTPUT: usize = 1024 * 1024;
 
-/// Asks `probe`'s host by `deadline`; its row, timed. The probe holds
-/// `slot` until it is over, even when the request is dropped first.
+/// Asks `probe`'s host by `deadline`, its name looked up on `lookups`; its
+/// row, timed. The probe holds `slot` until it is over, even when the
+/// request is dropped first.
 pub(super) async fn run(
     probe: Probe,
     options: &Options,
+    lookups: &Lookups,
     deadline: Instant,
     slot: OwnedSemaphorePermit,
 ) -> Row {
@@ -47,7 +51,16 @@ pub(super) async fn run(
         match mode {
             // The child is killed if the request is dropped.
             Mode::Fork => in_child(probe.target, &options).await,
-            Mode::Stream | Mode::Dgram => here(probe.target, mode, options, slot).await,
+            Mode::Stream | Mode::Dgram => {
+                let family = options.family;
+                match lookups
+                    .resolve(probe.target.clone(), family, deadline, timeout)
+                    .await
+                {
+                    Ok(target) => here(target, mode, options, slot).await,
+                    Err(e) => Row::of(probe.target, mode, Err(e)),
+                }
+            }
         }
     };
     row.took = Some(started.elapsed());

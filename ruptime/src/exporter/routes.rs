@@ -80,7 +80,7 @@ async fn probe(request: &Request<Incoming>, state: &State) -> Response<Full<Byte
     };
     let _counted = state.own.begun();
     let mode = probe.mode;
-    let row = probe::run(probe, &state.options, deadline, permit).await;
+    let row = probe::run(probe, &state.options, &state.lookups, deadline, permit).await;
     state
         .own
         .ended(mode, !row.is_down(), row.took.unwrap_or_default());

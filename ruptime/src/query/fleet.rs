@@ -164,7 +164,7 @@ impl Fleet<'_> {
             let index = self.next;
             self.next += 1;
             let target = &self.targets[index];
-            if target.is_literal() {
+            if target.is_resolved() {
                 let deadline = now + self.options.timeout;
                 self.watch.begun(index, deadline);
                 match target.addresses(self.options.family) {

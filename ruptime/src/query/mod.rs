@@ -242,7 +242,7 @@ pub fn ask_all(
     }
 }
 
-/// Asks every target from this process: one host given as an address with
+/// Asks every target from this process: one host needing no lookup with
 /// the blocking query (no resolver to wait for, no loop to set up), any
 /// other run with the loop.
 fn ask_here(
@@ -252,7 +252,7 @@ fn ask_here(
     watch: &mut dyn Watch,
 ) -> Vec<Outcome> {
     if let [target] = targets
-        && target.is_literal()
+        && target.is_resolved()
     {
         watch.begun(0, Instant::now() + options.timeout);
         let outcome = match proto {

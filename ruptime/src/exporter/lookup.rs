@@ -1,0 +1,71 @@
+//! Names looked up for probes, on at most [`LOOKUPS`] threads at once.
+//!
+//! `getaddrinfo` cannot be interrupted: a lookup that hangs keeps its
+//! thread after its probe gave up. Each probe looking up in its own run
+//! would then leave a thread behind per probe, and a resolver that hangs
+//! under a scrape of a thousand names every few seconds would pile up
+//! thousands. So lookups share this bound: a lookup holds its slot until
+//! `getaddrinfo` returns, and a probe that finds every slot taken until its
+//! deadline fails saying so.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ruptime_common::duration::show_seconds;
+use ruptime_common::resolve::ResolveError;
+use tokio::sync::Semaphore;
+
+use crate::query::QueryError;
+use crate::target::{Family, Target};
+
+/// The most lookups at once, stuck ones included.
+pub(super) const LOOKUPS: usize = 64;
+
+/// The lookup slots.
+#[derive(Debug)]
+pub(super) struct Lookups {
+    slots: Arc<Semaphore>,
+}
+
+impl Lookups {
+    pub(super) fn new() -> Lookups {
+        Lookups {
+            slots: Arc::new(Semaphore::new(LOOKUPS)),
+        }
+    }
+
+    /// `target` with its addresses of `family`, looked up by `deadline`
+    /// (`timeout` from when the probe began, for messages).
+    pub(super) async fn resolve(
+        &self,
+        target: Target,
+        family: Family,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<Target, QueryError> {
+        if target.is_resolved() {
+            return Ok(target);
+        }
+        let failed = |why: String| QueryError::Resolve(ResolveError::Lookup(why));
+        let slot = Arc::clone(&self.slots).acquire_owned();
+        let Ok(Ok(slot)) = tokio::time::timeout_at(deadline.into(), slot).await else {
+            return Err(failed(format!(
+                "no lookup could start within {}: every lookup thread is stuck",
+                show_seconds(timeout)
+            )));
+        };
+        let lookup = tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            let found = target.addresses(family);
+            found.map(|addrs| target.with_addresses(addrs))
+        });
+        match tokio::time::timeout_at(deadline.into(), lookup).await {
+            Ok(Ok(found)) => found.map_err(QueryError::Resolve),
+            Ok(Err(e)) => Err(failed(format!("the lookup failed: {e}"))),
+            Err(_) => Err(failed(format!(
+                "no answer within {}",
+                show_seconds(timeout)
+            ))),
+        }
+    }
+}

@@ -188,6 +188,20 @@ scrape_configs:
         |series| series.len() == 3,
     );
     assert!(probes.iter().all(|(_, n)| *n >= 1.0), "{probes:?}");
+    let threads = prometheus.query("process_threads{job='exporter'}");
+    assert!(
+        threads.first().is_some_and(|(_, n)| *n >= 2.0),
+        "{threads:?}"
+    );
+    let cpu = prometheus.query("process_cpu_seconds_total{job='exporter'}");
+    assert_eq!(cpu.len(), 1, "{cpu:?}");
+    let started = prometheus.query("time() - process_start_time_seconds{job='exporter'}");
+    assert!(
+        started
+            .first()
+            .is_some_and(|(_, age)| (0.0..120.0).contains(age)),
+        "the exporter started {started:?} s ago"
+    );
     let stderr = prometheus.stop();
     let (status, _) = exporter.terminate();
     assert!(

@@ -1,17 +1,18 @@
 //! `ruptime --exporter`: a Prometheus multi-target exporter.
 //!
 //! Prometheus asks `/probe?target=HOST[:PORT][&mode=...]` ([`request`]); the
-//! exporter asks that host as `ruptime` does ([`probe`]) and answers with its
-//! metrics ([`exposition`], which `--prometheus` prints too), names looked
-//! up on bounded threads ([`lookup`]). `/metrics`
-//! has the exporter's own ([`own`]). The HTTP side is hyper on tokio
-//! ([`server`], [`routes`]): connections and probes are bounded, request
-//! headers have a deadline, SIGTERM and SIGINT end it.
+//! exporter asks that host as `ruptime` does ([`probe`], names looked up on
+//! bounded threads by [`lookup`]) and answers with its metrics
+//! ([`exposition`], which `--prometheus` prints too). `/metrics` has the
+//! exporter's own ([`own`], with [`process`]'s). The HTTP side is hyper on
+//! tokio ([`server`], [`routes`]): connections and probes are bounded,
+//! request headers have a deadline, SIGTERM and SIGINT end it.
 
 pub mod exposition;
 mod lookup;
 mod own;
 mod probe;
+mod process;
 pub mod request;
 mod routes;
 mod server;

@@ -1,5 +1,6 @@
 //! The exporter's own metrics, served at `/metrics`: probes by mode and
-//! outcome, their durations, probes in flight and requests turned away.
+//! outcome, their durations, probes in flight and requests turned away, and
+//! the process metrics.
 
 use std::time::Duration;
 
@@ -38,16 +39,18 @@ impl Own {
         let durations = Histogram::new(exponential_buckets(0.001, 2.0, 16));
         let in_flight = Gauge::default();
         let rejected = Family::default();
-        let mut registry = Registry::with_prefix("ruptime_exporter");
-        registry.register("probes", "Probes made, by mode and outcome", probes.clone());
-        registry.register_with_unit(
+        let mut registry = Registry::default();
+        registry.register_collector(Box::new(super::process::Process));
+        let ours = registry.sub_registry_with_prefix("ruptime_exporter");
+        ours.register("probes", "Probes made, by mode and outcome", probes.clone());
+        ours.register_with_unit(
             "probe_duration",
             "How long probes took",
             Unit::Seconds,
             durations.clone(),
         );
-        registry.register("probes_in_flight", "Probes going on now", in_flight.clone());
-        registry.register(
+        ours.register("probes_in_flight", "Probes going on now", in_flight.clone());
+        ours.register(
             "rejected_requests",
             "Probe requests answered without a probe, by reason",
             rejected.clone(),

@@ -78,6 +78,34 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// The scrape job `ruptime` of a Prometheus configuration: each group's
+/// targets (and its `mode`, if any) probed through the exporter at
+/// `exporter`, with the README's relabeling.
+pub fn probe_job(exporter: SocketAddr, groups: &[(&[String], Option<&str>)]) -> String {
+    let mut job =
+        String::from("  - job_name: ruptime\n    metrics_path: /probe\n    static_configs:\n");
+    for (targets, mode) in groups {
+        let quoted: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
+        job.push_str(&format!("      - targets: [{}]\n", quoted.join(", ")));
+        if let Some(mode) = mode {
+            job.push_str(&format!(
+                "        labels:\n          __param_mode: {mode}\n"
+            ));
+        }
+    }
+    job.push_str(&format!(
+        "    relabel_configs:
+      - source_labels: [__address__]
+        target_label: __param_target
+      - source_labels: [__param_target]
+        target_label: instance
+      - target_label: __address__
+        replacement: '{exporter}'
+"
+    ));
+    job
+}
+
 /// A Prometheus server, from a configuration, storing in a directory of its own.
 #[derive(Debug)]
 pub struct Prometheus {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 use ruptime_tests::daemon::Daemon;
 use ruptime_tests::process::{run_command_with_input, ruptime};
-use ruptime_tests::prometheus::{Prometheus, agent, exporter, free_port, get};
+use ruptime_tests::prometheus::{Prometheus, agent, exporter, free_port, get, probe_job};
 use ruptime_tests::skip::have_tools;
 use serde_json::Value;
 
@@ -52,6 +52,17 @@ fn sample(text: &str, name: &str) -> Option<f64> {
         .and_then(|v| v.parse().ok())
 }
 
+/// Asserts that `answer` is a probe's 200 with `ruptime_up` at `up`.
+fn assert_up(answer: &ruptime_tests::prometheus::Answer, up: f64) {
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(
+        sample(&answer.body, "ruptime_up"),
+        Some(up),
+        "{}",
+        answer.body
+    );
+}
+
 fn promtool_check(text: &str) {
     let mut command = Command::new("promtool");
     command.args(["check", "metrics"]);
@@ -75,15 +86,7 @@ fn prometheus_scrapes_live_refused_and_silent_hosts() {
     let stream = Daemon::start(&["-l", "127.0.0.1", "-m", "stream"]);
     let dgram = Daemon::start(&["-l", "127.0.0.1", "-m", "dgram"]);
     let fork = Daemon::start(&["-l", "127.0.0.1", "-m", "fork"]);
-    let echo = bin_echo();
-    let fixed = Daemon::start(&[
-        "-l",
-        "127.0.0.1",
-        "--command",
-        &echo,
-        "--command-arg",
-        FIXED,
-    ]);
+    let fixed = fixed_daemon();
     let quiet = silent();
     let refused = refused_port();
     let exporter = exporter(&["-w", "3"]);
@@ -95,32 +98,25 @@ fn prometheus_scrapes_live_refused_and_silent_hosts() {
     let (refused, quiet_host) = (at(refused), at(port_of(&quiet)));
     let dir = tempfile::tempdir().expect("a directory");
     let config = format!(
-        "global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-scrape_configs:
-  - job_name: ruptime
-    metrics_path: /probe
-    static_configs:
-      - targets: ['{live_stream}', '{live_fixed}', '{refused}', '{quiet_host}']
-      - targets: ['{live_dgram}']
-        labels:
-          __param_mode: dgram
-      - targets: ['{live_fork}']
-        labels:
-          __param_mode: fork
-    relabel_configs:
-      - source_labels: [__address__]
-        target_label: __param_target
-      - source_labels: [__param_target]
-        target_label: instance
-      - target_label: __address__
-        replacement: '{exporter}'
-  - job_name: exporter
-    static_configs:
-      - targets: ['{exporter}']
-",
-        exporter = exporter.addrs[0]
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n{}\
+         \x20 - job_name: exporter\n    static_configs:\n      - targets: ['{}']\n",
+        probe_job(
+            exporter.addrs[0],
+            &[
+                (
+                    &[
+                        live_stream.clone(),
+                        live_fixed.clone(),
+                        refused.clone(),
+                        quiet_host.clone()
+                    ],
+                    None,
+                ),
+                (std::slice::from_ref(&live_dgram), Some("dgram")),
+                (std::slice::from_ref(&live_fork), Some("fork")),
+            ],
+        ),
+        exporter.addrs[0]
     );
     let prometheus = Prometheus::start(dir.path(), &config);
     let ups = prometheus.wait_for("ruptime_up", SCRAPED, |series| series.len() == 6);
@@ -211,11 +207,19 @@ scrape_configs:
     drop(quiet);
 }
 
-/// The path of `echo`, for a daemon whose --command prints fixed figures.
-fn bin_echo() -> String {
+/// A daemon whose --command prints [`FIXED`].
+fn fixed_daemon() -> Daemon {
     let echo = Path::new("/bin/echo");
     assert!(echo.is_file(), "no /bin/echo");
-    echo.display().to_string()
+    let echo = echo.display().to_string();
+    Daemon::start(&[
+        "-l",
+        "127.0.0.1",
+        "--command",
+        &echo,
+        "--command-arg",
+        FIXED,
+    ])
 }
 
 #[test]
@@ -223,7 +227,7 @@ fn promtool_accepts_the_probe_and_the_fleet_output() {
     if !have_tools("promtool checking the exposition", &["promtool"]) {
         return;
     }
-    let daemon = Daemon::start(&["-l", "127.0.0.1"]);
+    let daemon = fixed_daemon();
     let live = format!("127.0.0.1:{}", daemon.port());
     let refused = format!("127.0.0.1:{}", refused_port());
     let exporter = exporter(&["-w", "2"]);
@@ -261,6 +265,7 @@ fn promtool_accepts_the_probe_and_the_fleet_output() {
         .find_map(|l| l.strip_prefix(&format!("ruptime_load5{{host=\"{live}\"}} ")))
         .and_then(|v| v.parse::<f64>().ok());
     assert_eq!(load5, row["load"][1].as_f64(), "{text}");
+    assert_eq!(load5, Some(1.5));
 }
 
 #[test]
@@ -340,13 +345,7 @@ fn a_scrape_timeout_of_one_second_ends_a_silent_probe_within_it() {
     let start = Instant::now();
     let answer = get(&http, &url, &header);
     let took = start.elapsed();
-    assert_eq!(answer.status, 200, "{answer:?}");
-    assert_eq!(
-        sample(&answer.body, "ruptime_up"),
-        Some(0.0),
-        "{}",
-        answer.body
-    );
+    assert_up(&answer, 0.0);
     let probed = sample(&answer.body, "ruptime_probe_duration_seconds").unwrap_or(f64::NAN);
     assert!((0.4..0.9).contains(&probed), "probe took {probed} s");
     assert!(took < Duration::from_secs(1), "the answer took {took:?}");
@@ -360,12 +359,7 @@ fn a_scrape_timeout_of_one_second_ends_a_silent_probe_within_it() {
     let answer = get(&http, &url, &[]);
     let probed = sample(&answer.body, "ruptime_probe_duration_seconds").unwrap_or(f64::NAN);
     assert!((1.4..3.0).contains(&probed), "fork probe took {probed} s");
-    assert_eq!(
-        sample(&answer.body, "ruptime_up"),
-        Some(0.0),
-        "{}",
-        answer.body
-    );
+    assert_up(&answer, 0.0);
 }
 
 #[test]
@@ -411,8 +405,7 @@ fn probes_beyond_the_limit_wait_then_get_503() {
     }
     for holder in holders {
         let answer = holder.join().expect("a holder");
-        assert_eq!(answer.status, 200, "{answer:?}");
-        assert_eq!(sample(&answer.body, "ruptime_up"), Some(0.0));
+        assert_up(&answer, 0.0);
     }
     let metrics = get(&http, &format!("{base}/metrics"), &[]).body;
     assert!(
@@ -439,12 +432,7 @@ fn a_client_that_sends_no_request_is_cut_off_and_holds_nothing() {
     let http = agent(Duration::from_secs(20));
     let url = format!("http://{addr}/probe?target=127.0.0.1:{}", daemon.port());
     let answer = get(&http, &url, &[]);
-    assert_eq!(
-        sample(&answer.body, "ruptime_up"),
-        Some(1.0),
-        "{}",
-        answer.body
-    );
+    assert_up(&answer, 1.0);
     let start = Instant::now();
     for stream in [&mut idle, &mut partial] {
         stream
@@ -530,25 +518,14 @@ fn hung_lookups_leave_a_bounded_number_of_threads() {
                 .collect::<Vec<_>>()
         });
         for (answer, took) in &answers {
-            assert_eq!(answer.status, 200, "{answer:?}");
-            assert_eq!(
-                sample(&answer.body, "ruptime_up"),
-                Some(0.0),
-                "{}",
-                answer.body
-            );
+            assert_up(answer, 0.0);
             assert!(*took < Duration::from_secs(5), "a probe took {took:?}");
         }
         let now = threads();
         assert!((1..=64 + 40).contains(&now), "round {round}: {now} threads");
         let live = format!("{base}/probe?target=127.0.0.1:{}", daemon.port());
         let answer = net.inside(|| get(&agent(Duration::from_secs(20)), &live, &[]));
-        assert_eq!(
-            sample(&answer.body, "ruptime_up"),
-            Some(1.0),
-            "{}",
-            answer.body
-        );
+        assert_up(&answer, 1.0);
         eprintln!("round {round}: {now} threads");
     }
 }

@@ -16,7 +16,7 @@ use crate::daemon::Daemon;
 use crate::fleetnet::FleetNet;
 use crate::process::Background;
 use crate::procfs::{TICK_MICROS, cpu_ticks, cpu_ticks_with_children};
-use crate::prometheus::{Prometheus, agent, free_port};
+use crate::prometheus::{Prometheus, agent, free_port, probe_job};
 
 /// Where `make bench-exporter` writes in BENCHMARKS.md.
 pub const MARKERS: Markers = Markers {
@@ -207,27 +207,11 @@ fn scrapes(plan: &Plan) -> String {
         1,
     );
     let targets: Vec<String> = (0..plan.targets)
-        .map(|i| format!("'{}:{}'", FleetNet::live(i), daemon.port()))
+        .map(|i| format!("{}:{}", FleetNet::live(i), daemon.port()))
         .collect();
     let config = format!(
-        "global:
-  scrape_interval: 5s
-  scrape_timeout: 5s
-scrape_configs:
-  - job_name: ruptime
-    metrics_path: /probe
-    static_configs:
-      - targets: [{}]
-    relabel_configs:
-      - source_labels: [__address__]
-        target_label: __param_target
-      - source_labels: [__param_target]
-        target_label: instance
-      - target_label: __address__
-        replacement: '{}'
-",
-        targets.join(", "),
-        exporter.addrs[0]
+        "global:\n  scrape_interval: 5s\n  scrape_timeout: 5s\nscrape_configs:\n{}",
+        probe_job(exporter.addrs[0], &[(&targets, None)])
     );
     let dir = tempfile::tempdir().expect("a directory");
     let prometheus = net.inside(|| Prometheus::start(dir.path(), &config));

@@ -84,7 +84,7 @@ pub struct Cli {
     /// 127.0.0.1:10090) until SIGTERM or SIGINT: /probe?target=HOST[:PORT]
     /// [&mode=stream|fork|dgram] asks that host, /metrics tells of the
     /// exporter; -m, -p, -w, -4 and -6 set what a probe does not say. A
-    /// probe's timeout is Prometheus's scrape timeout less 0.5 s
+    /// probe's timeout is Prometheus's scrape timeout less 0.5 s, at most -w
     #[arg(long, value_name = "ADDR:PORT", num_args = 0..=1,
           default_missing_value = "127.0.0.1:10090",
           value_parser = crate::exporter::listen_address,

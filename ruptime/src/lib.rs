@@ -34,6 +34,7 @@ use std::time::Duration;
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
 use ruptime_common::duration::show_seconds;
 use ruptime_common::mode::Mode;
+use ruptime_common::oserror::describe;
 use ruptime_common::resolve::{self, Proto};
 
 use cli::Cli;
@@ -129,13 +130,21 @@ pub fn run(cli: &Cli) -> ExitCode {
         _ if single => Format::Single,
         _ => Format::Table,
     };
-    output::print(
-        &rows,
-        Presentation {
-            format,
-            raw: cli.raw,
-        },
-    );
+    let how = Presentation {
+        format,
+        raw: cli.raw,
+    };
+    if let Err(e) = output::print(&rows, how) {
+        // A reader gone (`| head`) needs no message; anything else does,
+        // and no run is a success whose results were lost.
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            return ExitCode::from(FAILED);
+        }
+        return fail(
+            FAILED,
+            &format!("cannot write the results: {}", describe(&e)),
+        );
+    }
     let succeeded = if cli.prometheus {
         true
     } else if cli.discover {

@@ -35,19 +35,22 @@ pub struct Presentation {
 }
 
 /// Prints `rows`.
-pub fn print(rows: &[Row], how: Presentation) {
+///
+/// # Errors
+/// Standard output cannot be written (a full disk, a closed pipe).
+pub fn print(rows: &[Row], how: Presentation) -> io::Result<()> {
     let mut out = io::stdout().lock();
     let safe = !how.raw && out.is_terminal();
-    let _ = match how.format {
+    match how.format {
         Format::Json => {
             let mut buffered = io::BufWriter::new(&mut out);
-            json::write(rows, &mut buffered).and_then(|()| buffered.flush())
+            json::write(rows, &mut buffered).and_then(|()| buffered.flush())?;
         }
-        Format::Prometheus => out.write_all(exposition::fleet(rows).as_bytes()),
-        Format::Single => single(rows, safe, &mut out),
-        Format::Table => out.write_all(table::render(rows, safe).as_bytes()),
-    };
-    let _ = out.flush();
+        Format::Prometheus => out.write_all(exposition::fleet(rows).as_bytes())?,
+        Format::Single => single(rows, safe, &mut out)?,
+        Format::Table => out.write_all(table::render(rows, safe).as_bytes())?,
+    }
+    out.flush()
 }
 
 /// The reply as received; a failure (but a daemon's own error line, which

@@ -105,7 +105,9 @@ impl<'a> Cursor<'a> {
                 self.eat(b",")?;
             }
             let hundredths = self.two_digits(100)?;
-            whole as f64 + f64::from(hundredths) / 100.0
+            // One division, so that 1.89 reads as the double nearest 1.89
+            // (1 + 0.89 is 1.8900000000000001).
+            (u128::from(whole) * 100 + u128::from(hundredths)) as f64 / 100.0
         };
         Some(if negative { -value } else { value })
     }
@@ -209,6 +211,17 @@ mod tests {
         assert_eq!(r.uptime, 34 * 60, "coreutils pads differently; same fields");
         let r = report(" 00:00:00 up 0 min,  0 user,  load average: nan, -nan, inf\n").unwrap();
         assert!(r.loads[0].is_nan() && r.loads[1].is_nan() && r.loads[2].is_infinite());
+    }
+
+    #[test]
+    fn loads_are_the_doubles_nearest_what_was_written() {
+        let line =
+            b" 10:00:00 up 1 min,  1 user,  load average: 1.89, 1.14, 999999999999999999.68\n";
+        let Reply::Uptime(sample) = parse(line) else {
+            panic!("not read")
+        };
+        assert_eq!(sample.loads, [1.89, 1.14, 999_999_999_999_999_999.68]);
+        assert_eq!(sample.loads[0].to_string(), "1.89");
     }
 
     #[test]

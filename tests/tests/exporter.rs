@@ -529,3 +529,138 @@ fn hung_lookups_leave_a_bounded_number_of_threads() {
         eprintln!("round {round}: {now} threads");
     }
 }
+
+/// The processes whose command line holds `needle` (arguments end in NUL).
+fn processes_naming(needle: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
+        })
+        .collect()
+}
+
+/// Waits up to `limit` for no process to name `needle`; how many are left.
+fn none_left(needle: &str, limit: Duration) -> Vec<u32> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = processes_naming(needle);
+        if left.is_empty() || Instant::now() >= deadline {
+            return left;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_probe_outlives_its_client_holding_its_slot_and_never_its_timeout() {
+    let quiet = silent();
+    let quiet_udp =
+        std::net::UdpSocket::bind(("127.0.0.1", port_of(&quiet))).expect("a silent UDP port");
+    let exporter = exporter(&["-w", "2", "--max-probes", "3"]);
+    let base = format!("http://{}", exporter.addrs[0]);
+    let target = format!("127.0.0.1:{}", port_of(&quiet));
+    let child_arg = format!("--port\0{}\0", port_of(&quiet));
+    let impatient = agent(Duration::from_millis(300));
+    let header = ("X-Prometheus-Scrape-Timeout-Seconds", "86400");
+    for mode in ["stream", "fork", "dgram"] {
+        let url = format!("{base}/probe?target={target}&mode={mode}");
+        assert!(
+            impatient
+                .get(&url)
+                .header(header.0, header.1)
+                .call()
+                .is_err()
+        );
+    }
+    let http = agent(Duration::from_secs(20));
+    let metrics = get(&http, &format!("{base}/metrics"), &[]).body;
+    assert!(
+        metrics.contains("ruptime_exporter_probes_in_flight 3\n"),
+        "{metrics}"
+    );
+    // Every slot is taken by a client gone, but only for -w.
+    let start = Instant::now();
+    let url = format!("{base}/probe?target={target}");
+    let answer = get(&http, &url, &[header]);
+    assert_up(&answer, 0.0);
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(6), "{took:?}");
+    let probed = sample(&answer.body, "ruptime_probe_duration_seconds").unwrap_or(f64::NAN);
+    assert!(
+        probed <= 2.1,
+        "a header of a day gave a probe of {probed} s"
+    );
+    let metrics = get(&http, &format!("{base}/metrics"), &[]).body;
+    assert!(
+        metrics.contains("ruptime_exporter_probes_in_flight 0\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("ruptime_exporter_probes_total{mode=\"fork\",outcome=\"down\"} 1\n"),
+        "{metrics}"
+    );
+    assert_eq!(
+        none_left(&child_arg, Duration::from_secs(5)),
+        Vec::<u32>::new()
+    );
+    drop(quiet_udp);
+}
+
+#[test]
+fn fork_probes_leave_no_process_behind_them_at_exit() {
+    let quiet = silent();
+    let exporter = exporter(&["-w", "30"]);
+    let base = format!("http://{}", exporter.addrs[0]);
+    let target = format!("127.0.0.1:{}", port_of(&quiet));
+    let child_arg = format!("--port\0{}\0", port_of(&quiet));
+    let impatient = agent(Duration::from_millis(300));
+    for _ in 0..5 {
+        let url = format!("{base}/probe?target={target}&mode=fork");
+        assert!(impatient.get(&url).call().is_err());
+    }
+    // Each probe is a child ruptime and its query process.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while processes_naming(&child_arg).len() < 10 {
+        assert!(
+            Instant::now() < deadline,
+            "{:?}",
+            processes_naming(&child_arg)
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    let (status, stderr) = exporter.terminate();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        none_left(&child_arg, Duration::from_secs(5)),
+        Vec::<u32>::new()
+    );
+}
+
+#[test]
+fn metrics_that_cannot_be_written_fail_the_run() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    for format in ["--prometheus", "--json"] {
+        // A refused port: the run ends at once.
+        let done = Command::new(ruptime_tests::bins::bin("ruptime"))
+            .args([format, "-w", "1", &format!("127.0.0.1:{}", refused_port())])
+            .stdout(full.try_clone().expect("a descriptor"))
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .expect("ruptime runs");
+        assert_eq!(done.status.code(), Some(1), "{format}: {done:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&done.stderr),
+            "ruptime: cannot write the results: No space left on device\n",
+            "{format}"
+        );
+    }
+}

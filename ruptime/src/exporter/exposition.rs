@@ -5,6 +5,7 @@
 //! `--prometheus` prints). `ruptime_up` is 1 when the host answered, as `up`
 //! in `--json`; the uptime, users and loads come only with an uptime line.
 
+use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
 
 use prometheus_client::encoding::text::encode;
@@ -156,7 +157,12 @@ pub fn fleet(rows: &[Row]) -> String {
     let counts: Vec<Family<Host, Gauge<i64>>> = METRICS.iter().map(|_| Family::default()).collect();
     let reals: Vec<Family<Host, Gauge<f64, AtomicU64>>> =
         METRICS.iter().map(|_| Family::default()).collect();
+    // The last row of each host, so that two rows never mix in one series set.
+    let mut last: HashMap<&str, &Row> = HashMap::new();
     for row in rows {
+        last.insert(&row.host, row);
+    }
+    for row in last.into_values() {
         let host = [("host", row.host.clone())];
         for (i, value) in values(row).into_iter().enumerate() {
             match value {
@@ -254,14 +260,18 @@ mod tests {
             row("alpha", up()),
             row("bravo", State::Down("refused".into())),
             row("a\"b\\c", State::Down("refused".into())),
+            row("charlie", up()),
+            row("charlie", State::Down("refused".into())),
             row("alpha", up()),
         ];
         let text = fleet(&rows);
+        assert!(text.contains("ruptime_up{host=\"charlie\"} 0\n"), "{text}");
+        assert!(!text.contains("ruptime_load1{host=\"charlie\"}"), "{text}");
         let ups: Vec<&str> = text
             .lines()
             .filter(|l| l.starts_with("ruptime_up{"))
             .collect();
-        assert_eq!(ups.len(), 3, "{text}");
+        assert_eq!(ups.len(), 4, "{text}");
         assert!(ups.contains(&"ruptime_up{host=\"alpha\"} 1"), "{text}");
         assert!(ups.contains(&"ruptime_up{host=\"bravo\"} 0"), "{text}");
         assert!(

@@ -8,6 +8,7 @@
 //! tokio ([`server`], [`routes`]): connections and probes are bounded,
 //! request headers have a deadline, SIGTERM and SIGINT end it.
 
+mod children;
 pub mod exposition;
 mod lookup;
 mod own;
@@ -28,6 +29,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::Semaphore;
 
 use crate::query::Options;
+use children::Children;
 use lookup::Lookups;
 use own::Own;
 use request::Defaults;
@@ -62,6 +64,7 @@ struct State {
     probes: Arc<Semaphore>,
     max_probes: usize,
     lookups: Lookups,
+    children: Children,
     own: Own,
 }
 
@@ -103,12 +106,14 @@ async fn run(config: Config) -> Result<(), String> {
         probes: Arc::new(Semaphore::new(config.max_probes)),
         max_probes: config.max_probes,
         lookups: Lookups::new(),
+        children: Children::default(),
         own: Own::new(),
     });
     let mut out = io::stdout().lock();
     let _ = writeln!(out, "listening on {bound}").and_then(|()| out.flush());
     drop(out);
-    server::serve(listener, state, shutdown).await;
+    server::serve(listener, Arc::clone(&state), shutdown).await;
+    state.children.kill_all();
     Ok(())
 }
 

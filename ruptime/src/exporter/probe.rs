@@ -5,18 +5,17 @@
 //! thread (its SIGALRM timers are aimed at that thread). The exporter runs
 //! threads, and fork mode forks, which is safe only with one thread: a fork
 //! probe runs `ruptime -m fork --json` as a child process (from
-//! `/proc/self/exe`, so an upgrade in place does not change it mid-run) and
-//! reads its one row back.
+//! `/proc/self/exe`, so an upgrade in place does not change it mid-run, and
+//! in a group of its own, [`Children`]) and reads its one row back.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use ruptime_common::duration::SHORTEST;
 use ruptime_common::mode::Mode;
 use serde_json::Value;
 use tokio::process::Command;
-use tokio::sync::OwnedSemaphorePermit;
 
+use super::children::Children;
 use super::lookup::Lookups;
 use super::request::Probe;
 use crate::query::{self, Answer, Options, QueryError, Unwatched};
@@ -29,15 +28,14 @@ const CHILD_GRACE: Duration = Duration::from_secs(2);
 /// The most a fork probe's child may print: one row of JSON.
 const MAX_CHILD_OUTPUT: usize = 1024 * 1024;
 
-/// Asks `probe`'s host by `deadline`, its name looked up on `lookups`; its
-/// row, timed. The probe holds `slot` until it is over, even when the
-/// request is dropped first.
+/// Asks `probe`'s host by `deadline`, its name looked up on `lookups`, a
+/// fork probe's child run among `children`; its row, timed.
 pub(super) async fn run(
     probe: Probe,
     options: &Options,
     lookups: &Lookups,
+    children: &Children,
     deadline: Instant,
-    slot: OwnedSemaphorePermit,
 ) -> Row {
     let started = Instant::now();
     let timeout = deadline.saturating_duration_since(started);
@@ -49,15 +47,14 @@ pub(super) async fn run(
         let mut options = options.clone();
         options.timeout = timeout;
         match mode {
-            // The child is killed if the request is dropped.
-            Mode::Fork => in_child(probe.target, &options).await,
+            Mode::Fork => in_child(probe.target, &options, children).await,
             Mode::Stream | Mode::Dgram => {
                 let family = options.family;
                 match lookups
                     .resolve(probe.target.clone(), family, deadline, timeout)
                     .await
                 {
-                    Ok(target) => here(target, mode, options, slot).await,
+                    Ok(target) => here(target, mode, options).await,
                     Err(e) => Row::of(probe.target, mode, Err(e)),
                 }
             }
@@ -68,10 +65,9 @@ pub(super) async fn run(
 }
 
 /// Asks from a blocking thread of this process.
-async fn here(target: Target, mode: Mode, options: Options, slot: OwnedSemaphorePermit) -> Row {
+async fn here(target: Target, mode: Mode, options: Options) -> Row {
     let name = target.name.clone();
     let asked = tokio::task::spawn_blocking(move || {
-        let _slot = slot;
         let outcome = query::ask_all(
             mode,
             std::slice::from_ref(&target),
@@ -93,7 +89,7 @@ async fn here(target: Target, mode: Mode, options: Options, slot: OwnedSemaphore
 }
 
 /// Asks from a child `ruptime -m fork --json`.
-async fn in_child(target: Target, options: &Options) -> Row {
+async fn in_child(target: Target, options: &Options, children: &Children) -> Row {
     let name = target.name.clone();
     let Some(addr) = target.endpoint() else {
         // Checked before: a target that cannot be read is not probed.
@@ -116,20 +112,14 @@ async fn in_child(target: Target, options: &Options) -> Row {
             Family::V6 => Some("-6"),
         })
         .arg("--")
-        .arg(bracketed(addr.0))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    let outcome = match command.spawn() {
-        Ok(child) => {
-            let waited =
-                tokio::time::timeout(options.timeout + CHILD_GRACE, child.wait_with_output());
-            match waited.await {
-                Ok(Ok(output)) => read_child(&output.stdout, &output.stderr),
-                Ok(Err(e)) => Err(format!("fork probe failed: {e}")),
-                Err(_) => Err("fork probe did not end in time".to_owned()),
-            }
+        .arg(bracketed(addr.0));
+    let ran = children
+        .run(command, MAX_CHILD_OUTPUT + 1, options.timeout + CHILD_GRACE)
+        .await;
+    let outcome = match ran {
+        Ok(output) => read_child(&output.stdout, &output.stderr),
+        Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+            Err("fork probe did not end in time".to_owned())
         }
         Err(e) => Err(format!("cannot start the fork probe: {e}")),
     };

@@ -5,7 +5,8 @@
 //! a port follows) or a host name as DNS spells them, with an optional port;
 //! anything else is refused before any lookup. The probe's deadline is
 //! Prometheus's `X-Prometheus-Scrape-Timeout-Seconds` less [`MARGIN`] (half
-//! of it when shorter than twice that), else the exporter's `--timeout`.
+//! of it when shorter than twice that), at most the exporter's `--timeout`,
+//! which is also the deadline without the header.
 
 use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
@@ -35,7 +36,7 @@ pub struct Defaults {
     pub tcp_port: u16,
     /// The port over UDP, when the target has none.
     pub udp_port: u16,
-    /// How long a probe may take without the scrape timeout header.
+    /// How long a probe may take at most, and without the scrape timeout header.
     pub timeout: Duration,
 }
 
@@ -92,7 +93,9 @@ pub fn parse(
     check_target(&spec, proto).map_err(|why| format!("target '{}': {why}", shown(&spec)))?;
     let budget = match scrape_timeout {
         None => defaults.timeout,
-        Some(header) => budget(header)?,
+        // Never longer than --timeout: a client cannot hold a probe slot
+        // for as long as it likes.
+        Some(header) => budget(header)?.min(defaults.timeout),
     };
     Ok(Probe {
         target: Target::new(&spec, port, proto),
@@ -258,12 +261,17 @@ mod tests {
     }
 
     #[test]
-    fn the_scrape_timeout_sets_the_budget() {
-        let with = |header: &str| parse(Some("target=a"), Some(header.as_bytes()), &defaults());
+    fn the_scrape_timeout_sets_the_budget_up_to_the_timeout() {
+        let long = Defaults {
+            timeout: Duration::from_secs(30),
+            ..defaults()
+        };
+        let with = |header: &str| parse(Some("target=a"), Some(header.as_bytes()), &long);
         assert_eq!(with("10").unwrap().budget, Duration::from_millis(9500));
         assert_eq!(with("1").unwrap().budget, Duration::from_millis(500));
         assert_eq!(with("0.5").unwrap().budget, Duration::from_millis(250));
-        assert_eq!(with("60").unwrap().budget, Duration::from_millis(59_500));
+        assert_eq!(with("60").unwrap().budget, Duration::from_secs(30));
+        assert_eq!(with("86400").unwrap().budget, Duration::from_secs(30));
         for bad in ["", "abc", "-1", "0", "1e19", "NaN", "inf"] {
             assert!(
                 with(bad)

@@ -55,7 +55,7 @@ pub(super) async fn respond(
 }
 
 /// Probes the host a `/probe` request names.
-async fn probe(request: &Request<Incoming>, state: &State) -> Response<Full<Bytes>> {
+async fn probe(request: &Request<Incoming>, state: &Arc<State>) -> Response<Full<Bytes>> {
     let came = Instant::now();
     let header = request
         .headers()
@@ -78,13 +78,36 @@ async fn probe(request: &Request<Incoming>, state: &State) -> Response<Full<Byte
         );
         return text(StatusCode::SERVICE_UNAVAILABLE, why);
     };
-    let _counted = state.own.begun();
-    let mode = probe.mode;
-    let row = probe::run(probe, &state.options, &state.lookups, deadline, permit).await;
-    state
-        .own
-        .ended(mode, !row.is_down(), row.took.unwrap_or_default());
-    answer(StatusCode::OK, METRICS, exposition::probe(&row))
+    // The probe runs on a task of its own, which holds the slot and counts
+    // as in flight until the probe is over (by its deadline), even when the
+    // client has gone.
+    let task = {
+        let state = Arc::clone(state);
+        tokio::spawn(async move {
+            let _slot = permit;
+            let _counted = state.own.begun();
+            let mode = probe.mode;
+            let row = probe::run(
+                probe,
+                &state.options,
+                &state.lookups,
+                &state.children,
+                deadline,
+            )
+            .await;
+            state
+                .own
+                .ended(mode, !row.is_down(), row.took.unwrap_or_default());
+            row
+        })
+    };
+    match task.await {
+        Ok(row) => answer(StatusCode::OK, METRICS, exposition::probe(&row)),
+        Err(e) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the probe failed: {e}\n"),
+        ),
+    }
 }
 
 fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {

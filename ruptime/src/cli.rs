@@ -92,10 +92,10 @@ pub struct Cli {
     pub exporter: Option<std::net::SocketAddr>,
 
     /// With --exporter, the most probes at once; more wait for one to end,
-    /// until their deadline (then 503)
-    #[arg(long, value_name = "N", default_value_t = 256,
+    /// until their deadline (then 503) [default: 256]
+    #[arg(long, value_name = "N", requires = "exporter", conflicts_with_all = ["hosts", "files", "discover"],
           value_parser = clap::value_parser!(u32).range(1..=4096))]
-    pub max_probes: u32,
+    pub max_probes: Option<u32>,
 
     /// Print what daemons send as received, control characters and all, even on a terminal
     #[arg(long)]

@@ -222,7 +222,9 @@ fn export(cli: &Cli, listen: std::net::SocketAddr, options: Options) -> ExitCode
             timeout: cli.timeout,
         },
         options,
-        max_probes: usize::try_from(cli.max_probes).unwrap_or(usize::MAX),
+        max_probes: cli.max_probes.map_or(exporter::MAX_PROBES, |n| {
+            usize::try_from(n).unwrap_or(usize::MAX)
+        }),
     };
     match exporter::serve(config) {
         Ok(()) => ExitCode::SUCCESS,

@@ -296,6 +296,14 @@ fn bad_requests_get_a_reason() {
             "?target=a&mode=udp",
             "mode 'udp' is not stream, fork or dgram",
         ),
+        (
+            "?target=224.0.0.1&mode=dgram",
+            "target '224.0.0.1': a multicast address, not a host",
+        ),
+        (
+            "?target=127.1",
+            "target '127.1': not a host name or an IP address",
+        ),
     ] {
         let answer = get(&http, &format!("{base}/probe{query}"), &[]);
         assert_eq!(answer.status, 400, "{query}: {answer:?}");
@@ -325,7 +333,7 @@ fn bad_requests_get_a_reason() {
     assert!(
         metrics
             .body
-            .contains("ruptime_exporter_rejected_requests_total{reason=\"bad_request\"} 8\n"),
+            .contains("ruptime_exporter_rejected_requests_total{reason=\"bad_request\"} 10\n"),
         "{}",
         metrics.body
     );
@@ -471,6 +479,8 @@ fn sigterm_and_sigint_end_it_with_status_0() {
     let done = ruptime(&["--exporter", "1e19"]);
     assert_eq!(done.code(), 2, "{done:?}");
     let done = ruptime(&["--exporter", ":80", "alpha"]);
+    assert_eq!(done.code(), 2, "{done:?}");
+    let done = ruptime(&["--max-probes", "5", "alpha"]);
     assert_eq!(done.code(), 2, "{done:?}");
 }
 
@@ -663,4 +673,58 @@ fn metrics_that_cannot_be_written_fail_the_run() {
             "{format}"
         );
     }
+}
+
+#[test]
+fn a_client_that_never_reads_its_answers_is_cut_off() {
+    use std::io::ErrorKind;
+    let exporter = exporter(&[]);
+    let pid = exporter.pid().as_raw().unsigned_abs();
+    let before = ruptime_tests::procfs::fds(pid).len();
+    let socket =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("a socket");
+    socket.set_recv_buffer_size(4096).expect("a small buffer");
+    socket.connect(&exporter.addrs[0].into()).expect("connect");
+    let mut stream = TcpStream::from(socket);
+    stream.set_nonblocking(true).expect("non-blocking");
+    // Requests until the exporter stops reading them: its answers fill
+    // both buffers, as nobody reads them.
+    let request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut sent = 0;
+    let mut stalled_since: Option<Instant> = None;
+    while sent < 200_000 && Instant::now() < deadline {
+        match stream.write(request) {
+            Ok(_) => {
+                sent += 1;
+                stalled_since = None;
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                let since = *stalled_since.get_or_insert_with(Instant::now);
+                if since.elapsed() > Duration::from_millis(500) {
+                    break;
+                }
+                thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("write: {e}"),
+        }
+    }
+    assert!(
+        stalled_since.is_some(),
+        "the exporter read {sent} requests and never stalled"
+    );
+    assert_eq!(
+        ruptime_tests::procfs::fds(pid).len(),
+        before + 1,
+        "the connection"
+    );
+    let stalled = Instant::now();
+    let deadline = stalled + Duration::from_secs(30);
+    while ruptime_tests::procfs::fds(pid).len() > before {
+        assert!(Instant::now() < deadline, "the connection is still held");
+        thread::sleep(Duration::from_millis(100));
+    }
+    let took = stalled.elapsed();
+    assert!(took > Duration::from_secs(5), "closed after {took:?}");
+    eprintln!("{sent} requests, closed {took:?} after the stall");
 }

@@ -15,6 +15,7 @@ use ruptime_common::duration::show_seconds;
 use ruptime_common::resolve::ResolveError;
 use tokio::sync::Semaphore;
 
+use super::request::not_unicast;
 use crate::query::QueryError;
 use crate::target::{Family, Target};
 
@@ -56,8 +57,13 @@ impl Lookups {
         };
         let lookup = tokio::task::spawn_blocking(move || {
             let _slot = slot;
-            let found = target.addresses(family);
-            found.map(|addrs| target.with_addresses(addrs))
+            // A name, too, must name hosts: no multicast group, no broadcast.
+            let mut addrs = target.addresses(family)?;
+            addrs.retain(|a| not_unicast(a.ip()).is_none());
+            if addrs.is_empty() {
+                return Err(ResolveError::Lookup("no unicast address".to_owned()));
+            }
+            Ok(target.with_addresses(addrs))
         });
         match tokio::time::timeout_at(deadline.into(), lookup).await {
             Ok(Ok(found)) => found.map_err(QueryError::Resolve),

@@ -43,6 +43,9 @@ pub const DEFAULT_PORT: u16 = 10090;
 pub const DEFAULT_LISTEN: SocketAddr =
     SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_PORT);
 
+/// The most probes at once unless `--max-probes` says otherwise.
+pub const MAX_PROBES: usize = 256;
+
 /// How the exporter runs.
 #[derive(Clone, Debug)]
 pub struct Config {

@@ -104,9 +104,15 @@ pub fn parse(
     })
 }
 
-/// Text from the request, safe to write back.
+/// The most characters of a request's text written back in a reason.
+const SHOWN: usize = 80;
+
+/// Text from the request, safe to write back, and cut when long.
 fn shown(text: &str) -> String {
-    escape(text.as_bytes(), false)
+    match text.char_indices().nth(SHOWN) {
+        Some((at, _)) => format!("{}...", escape(&text.as_bytes()[..at], false)),
+        None => escape(text.as_bytes(), false),
+    }
 }
 
 /// Whether `spec` names a host to ask, and a port if it has one.
@@ -118,6 +124,11 @@ fn check_target(spec: &str, proto: Proto) -> Result<(), String> {
         return Err(format!("longer than {MAX_TARGET} bytes"));
     }
     let (host, port) = resolve::split_host_port(spec).map_err(|e| e.to_string())?;
+    if let Ok(ip) = host.parse::<IpAddr>()
+        && let Some(why) = not_unicast(ip)
+    {
+        return Err(why.to_owned());
+    }
     if !is_address(host) && !is_host_name(host) {
         return Err("not a host name or an IP address".to_owned());
     }
@@ -139,11 +150,36 @@ fn is_address(host: &str) -> bool {
         })
 }
 
+/// Why `ip` cannot be probed, if it cannot: a probe asks one host.
+pub(super) fn not_unicast(ip: IpAddr) -> Option<&'static str> {
+    if ip.is_multicast() {
+        Some("a multicast address, not a host")
+    } else if ip.is_unspecified() {
+        Some("the unspecified address, not a host")
+    } else if ip == IpAddr::from(std::net::Ipv4Addr::BROADCAST) {
+        Some("the broadcast address, not a host")
+    } else {
+        None
+    }
+}
+
 /// A DNS name: dot-separated labels of letters, digits, `-` and `_`, not
-/// beginning or ending with `-`, 63 bytes each and 253 in all.
+/// beginning or ending with `-`, 63 bytes each and 253 in all; and not a
+/// number the resolver would take for an address (`127.1`, `2130706433`,
+/// `0x7f.1`): its last label is not all digits, nor every label a number.
 fn is_host_name(host: &str) -> bool {
     let name = host.strip_suffix('.').unwrap_or(host);
+    let digits = |label: &str| label.bytes().all(|b| b.is_ascii_digit());
+    let numeric = |label: &str| {
+        digits(label)
+            || label
+                .strip_prefix("0x")
+                .or_else(|| label.strip_prefix("0X"))
+                .is_some_and(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
     !name.is_empty()
+        && !digits(name.rsplit('.').next().unwrap_or_default())
+        && !name.split('.').all(numeric)
         && name.len() <= 253
         && name.split('.').all(|label| {
             !label.is_empty()
@@ -252,10 +288,48 @@ mod tests {
             assert_eq!(probe(query).unwrap_err(), why, "{query}");
         }
         let long = format!("target={}", "a".repeat(301));
+        let why = probe(&long).unwrap_err();
         assert_eq!(
-            probe(&long).unwrap_err().split(": ").last(),
-            Some("longer than 300 bytes")
+            why,
+            format!("target '{}...': longer than 300 bytes", "a".repeat(80))
         );
+        for (query, why) in [
+            (
+                "target=224.0.0.1&mode=dgram",
+                "a multicast address, not a host",
+            ),
+            (
+                "target=%5Bff02::1%5D:4000",
+                "a multicast address, not a host",
+            ),
+            ("target=0.0.0.0", "the unspecified address, not a host"),
+            ("target=::", "the unspecified address, not a host"),
+            (
+                "target=255.255.255.255:4000",
+                "the broadcast address, not a host",
+            ),
+        ] {
+            assert!(
+                probe(query).unwrap_err().ends_with(why),
+                "{query}: {:?}",
+                probe(query)
+            );
+        }
+        for numeric in [
+            "127.1",
+            "2130706433",
+            "0x7f.1",
+            "0x7f000001",
+            "999.1.1.1",
+            "1.2.3.4.5",
+        ] {
+            assert_eq!(
+                probe(&format!("target={numeric}")).unwrap_err(),
+                format!("target '{numeric}': not a host name or an IP address"),
+            );
+        }
+        assert!(probe("target=1.example").is_ok());
+        assert!(probe("target=0xdead.example").is_ok());
         let label = format!("target={}.b", "a".repeat(64));
         assert!(probe(&label).is_err());
     }

@@ -1,6 +1,7 @@
 //! The HTTP server: connections accepted up to [`MAX_CONNECTIONS`], each
-//! served by hyper over HTTP/1.1 with a deadline for its request headers,
-//! until a shutdown is asked.
+//! served by hyper over HTTP/1.1 with a deadline for its request headers
+//! ([`HEADER_TIMEOUT`]) and for each write of its answers
+//! ([`WRITE_TIMEOUT`]), until a shutdown is asked.
 
 use std::future::Future;
 use std::io;
@@ -13,6 +14,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_io_timeout::TimeoutStream;
 
 use super::State;
 use super::routes;
@@ -23,6 +25,10 @@ pub(super) const MAX_CONNECTIONS: usize = 1024;
 /// How long a client may take to send a request's headers, the first or
 /// the next on a kept-alive connection; then the connection is closed.
 pub(super) const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a response may wait for a client that does not read it; then
+/// the connection is closed.
+pub(super) const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The most a request's headers may hold.
 const MAX_HEADERS: usize = 16 * 1024;
@@ -64,7 +70,10 @@ pub(super) async fn serve(
         };
         let state = Arc::clone(&state);
         let service = service_fn(move |request| routes::respond(request, Arc::clone(&state)));
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let mut stream = TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(WRITE_TIMEOUT));
+        let io = TokioIo::new(Box::pin(stream));
+        let connection = graceful.watch(http.serve_connection(io, service));
         tokio::spawn(async move {
             let _ = connection.await;
             drop(permit);

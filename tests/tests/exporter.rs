@@ -728,3 +728,29 @@ fn a_client_that_never_reads_its_answers_is_cut_off() {
     assert!(took > Duration::from_secs(5), "closed after {took:?}");
     eprintln!("{sent} requests, closed {took:?} after the stall");
 }
+
+/// More idle connections than the exporter serves at once: the oldest idle
+/// ones are let go, and a scrape is answered at once, not after their
+/// header deadline.
+#[test]
+fn idle_connections_make_room_for_a_scrape() {
+    ruptime_tests::process::raise_descriptor_limit();
+    let daemon = Daemon::start(&["-l", "127.0.0.1"]);
+    let exporter = exporter(&[]);
+    let addr = exporter.addrs[0];
+    let idle: Vec<TcpStream> = (0..1100)
+        .map(|_| TcpStream::connect(addr).expect("connect"))
+        .collect();
+    // The idle ones were all accepted (1 024 at most are served).
+    thread::sleep(Duration::from_millis(500));
+    let http = agent(Duration::from_secs(30));
+    let url = format!("http://{addr}/probe?target=127.0.0.1:{}", daemon.port());
+    for _ in 0..3 {
+        let start = Instant::now();
+        let answer = get(&http, &url, &[]);
+        let took = start.elapsed();
+        assert_up(&answer, 1.0);
+        assert!(took < Duration::from_secs(3), "answered after {took:?}");
+    }
+    drop(idle);
+}

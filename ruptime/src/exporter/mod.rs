@@ -9,6 +9,7 @@
 //! request headers have a deadline, SIGTERM and SIGINT end it.
 
 mod children;
+mod connections;
 pub mod exposition;
 mod lookup;
 mod own;

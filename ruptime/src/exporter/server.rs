@@ -1,6 +1,6 @@
-//! The HTTP server: connections accepted up to [`MAX_CONNECTIONS`], each
-//! served by hyper over HTTP/1.1 with a deadline for its request headers
-//! ([`HEADER_TIMEOUT`]) and for each write of its answers
+//! The HTTP server: connections accepted while the [`Table`] has room,
+//! each served by hyper over HTTP/1.1 with a deadline for its request
+//! headers ([`HEADER_TIMEOUT`]) and for each write of its answers
 //! ([`WRITE_TIMEOUT`]), until a shutdown is asked.
 
 use std::future::Future;
@@ -11,16 +11,13 @@ use std::time::Duration;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::watch;
 use tokio_io_timeout::TimeoutStream;
 
 use super::State;
+use super::connections::{Busy, Entry, Table};
 use super::routes;
-
-/// The most connections served at once; more wait in the listen backlog.
-pub(super) const MAX_CONNECTIONS: usize = 1024;
 
 /// How long a client may take to send a request's headers, the first or
 /// the next on a kept-alive connection; then the connection is closed.
@@ -33,22 +30,23 @@ pub(super) const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The most a request's headers may hold.
 const MAX_HEADERS: usize = 16 * 1024;
 
-/// How long requests going on at shutdown may take to end.
+/// How long a connection told to go (at shutdown, or to make room) may
+/// take to finish the answer it is writing.
 const GRACE: Duration = Duration::from_secs(1);
 
 /// How long to wait before accepting again when accepting fails
 /// (descriptors or memory run out).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
-/// Serves `listener` until `shutdown` completes, then lets the requests
+/// Serves `listener` until `shutdown` completes, then lets the answers
 /// going on end for [`GRACE`].
 pub(super) async fn serve(
     listener: TcpListener,
     state: Arc<State>,
     shutdown: impl Future<Output = ()>,
 ) {
-    let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    let graceful = GracefulShutdown::new();
+    let table = Arc::new(Table::default());
+    let (stopping, stop) = watch::channel(false);
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(HEADER_TIMEOUT)
@@ -57,43 +55,69 @@ pub(super) async fn serve(
     loop {
         let accepted = tokio::select! {
             () = &mut shutdown => break,
-            accepted = accept(&listener, &connections) => accepted,
+            accepted = accept(&listener, &table) => accepted,
         };
-        let (stream, permit) = match accepted {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                if runs_out(&e) {
-                    tokio::time::sleep(ACCEPT_BACKOFF).await;
-                }
-                continue;
+        match accepted {
+            Ok((stream, entry)) => {
+                let served = serve_one(
+                    http.clone(),
+                    stream,
+                    entry,
+                    Arc::clone(&state),
+                    stop.clone(),
+                );
+                tokio::spawn(served);
             }
-        };
-        let state = Arc::clone(&state);
-        let service = service_fn(move |request| routes::respond(request, Arc::clone(&state)));
-        let mut stream = TimeoutStream::new(stream);
-        stream.set_write_timeout(Some(WRITE_TIMEOUT));
-        let io = TokioIo::new(Box::pin(stream));
-        let connection = graceful.watch(http.serve_connection(io, service));
-        tokio::spawn(async move {
-            let _ = connection.await;
-            drop(permit);
-        });
+            Err(e) if runs_out(&e) => tokio::time::sleep(ACCEPT_BACKOFF).await,
+            Err(_) => {}
+        }
     }
     drop(listener);
-    let _ = tokio::time::timeout(GRACE, graceful.shutdown()).await;
+    let _ = stopping.send(true);
+    let _ = tokio::time::timeout(GRACE, async {
+        while table.len() > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
 }
 
-/// The next connection, once there is room for it.
-async fn accept(
-    listener: &TcpListener,
-    connections: &Arc<Semaphore>,
-) -> io::Result<(TcpStream, OwnedSemaphorePermit)> {
-    let permit = Arc::clone(connections)
-        .acquire_owned()
-        .await
-        .map_err(io::Error::other)?;
+/// The next connection, once the table has room for it.
+async fn accept(listener: &TcpListener, table: &Arc<Table>) -> io::Result<(TcpStream, Entry)> {
+    table.room().await;
     let (stream, _) = listener.accept().await?;
-    Ok((stream, permit))
+    Ok((stream, table.enter()))
+}
+
+/// Serves one connection until it ends, or until it is told to go (to make
+/// room, or at shutdown); then its answer going on may end for [`GRACE`].
+async fn serve_one(
+    http: http1::Builder,
+    stream: TcpStream,
+    entry: Entry,
+    state: Arc<State>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut stream = TimeoutStream::new(stream);
+    stream.set_write_timeout(Some(WRITE_TIMEOUT));
+    let connection = Arc::clone(&entry.connection);
+    let service = service_fn(move |request| {
+        let busy = Busy::new(&connection);
+        let state = Arc::clone(&state);
+        async move {
+            let _busy = busy;
+            routes::respond(request, state).await
+        }
+    });
+    let served = http.serve_connection(TokioIo::new(Box::pin(stream)), service);
+    tokio::pin!(served);
+    tokio::select! {
+        _ = served.as_mut() => return,
+        () = entry.connection.told_to_go() => {}
+        _ = stop.wait_for(|stopping| *stopping) => {}
+    }
+    served.as_mut().graceful_shutdown();
+    let _ = tokio::time::timeout(GRACE, served).await;
 }
 
 /// Whether accepting failed for want of descriptors or memory, which the

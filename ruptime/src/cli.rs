@@ -166,8 +166,8 @@ ruptime --exporter 0.0.0.0:10090   serve Prometheus: /probe?target=HOST",
    is not an uptime line is an answer, printed as received;
    --prometheus: the metrics were written; --exporter: SIGTERM or
    SIGINT ended it
-1  a host did not answer, or its daemon sent its error line;
-   --exporter: it could not listen
+1  a host did not answer, or its daemon sent its error line; the
+   results could not be written; --exporter: it could not listen
 2  a usage error (a bad option, port or host list)",
     ),
     (

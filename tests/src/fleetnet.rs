@@ -238,15 +238,17 @@ impl FleetNet {
         file.write_all(text.as_bytes()).expect("the hosts file");
     }
 
+    /// Makes `server` (an address in the namespace) its DNS server.
+    pub fn dns(&self, server: Ipv4Addr) {
+        fs::create_dir_all(self.etc()).expect("/etc/netns/NS");
+        let text = format!("nameserver {server}\noptions timeout:30 attempts:1\n");
+        fs::write(self.etc().join("resolv.conf"), text).expect("resolv.conf");
+    }
+
     /// Gives the namespace a DNS server in the silent subnet: a name not in
     /// its hosts file is looked up there, and the lookup hangs for 30 s.
     pub fn hang_dns(&self) {
-        fs::create_dir_all(self.etc()).expect("/etc/netns/NS");
-        let text = format!(
-            "nameserver {}\noptions timeout:30 attempts:1\n",
-            FleetNet::silent(SILENT_HOSTS - 1)
-        );
-        fs::write(self.etc().join("resolv.conf"), text).expect("resolv.conf");
+        self.dns(FleetNet::silent(SILENT_HOSTS - 1));
     }
 
     /// The hung daemons of every address: a TCP listener on [`HUNG_PORT`]

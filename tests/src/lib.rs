@@ -8,6 +8,7 @@
 //! - [`fuzzing`]: the fuzz targets' bodies (`make fuzz`, and their regressions).
 //! - [`fake`]: scripted servers, well-behaved or hostile.
 //! - [`namespace`]: private mount namespaces.
+//! - [`slowdns`]: a DNS server that is slow but answers.
 //! - [`skip`]: skipping, with a reason, what needs root or a missing tool.
 //! - [`procfs`]: what /proc says about a process.
 //! - [`process`]: running a command to its end, with a hard limit.
@@ -32,6 +33,7 @@ pub mod process;
 pub mod procfs;
 pub mod prometheus;
 pub mod skip;
+pub mod slowdns;
 pub mod syslog;
 pub mod uptime;
 pub mod utmp;

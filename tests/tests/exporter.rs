@@ -754,3 +754,95 @@ fn idle_connections_make_room_for_a_scrape() {
     }
     drop(idle);
 }
+
+/// A lookup that takes 1.5 s of a 2 s probe leaves it 0.5 s to connect:
+/// the probe ends by its deadline, not a whole timeout after the lookup.
+#[test]
+fn a_slow_lookup_comes_out_of_the_probe_s_time() {
+    if !ruptime_tests::skip::can_run("the exporter's slow resolver test", &["ip"]) {
+        return;
+    }
+    let net = ruptime_tests::fleetnet::FleetNet::new(1);
+    let (dns, quiet) = net.inside(|| {
+        (
+            std::net::UdpSocket::bind("127.0.0.1:53").expect("port 53 in the namespace"),
+            silent(),
+        )
+    });
+    let _dns = ruptime_tests::slowdns::SlowDns::serve(
+        dns,
+        Duration::from_millis(1500),
+        std::net::Ipv4Addr::LOCALHOST,
+    );
+    net.dns(std::net::Ipv4Addr::LOCALHOST);
+    let daemon = Daemon::start_command(
+        net.command(&ruptime_tests::bins::bin("ruptimed"), &[]),
+        &["-l", "127.0.0.1"],
+    );
+    let exporter = Daemon::spawn(
+        net.command(
+            &ruptime_tests::bins::bin("ruptime"),
+            &["--exporter", "127.0.0.1:0", "-w", "2"],
+        ),
+        1,
+    );
+    let base = format!("http://{}", exporter.addrs[0]);
+    let ask = |host: &str, port: u16| {
+        let url = format!("{base}/probe?target={host}:{port}");
+        net.inside(|| get(&agent(Duration::from_secs(20)), &url, &[]))
+    };
+    // The name resolves, slowly.
+    let answer = ask("slow.test", daemon.port());
+    assert_up(&answer, 1.0);
+    let probed = sample(&answer.body, "ruptime_probe_duration_seconds").unwrap_or(f64::NAN);
+    assert!(
+        probed >= 1.4,
+        "the lookup took {probed} s: not the slow server's"
+    );
+    let answer = ask("slower.test", port_of(&quiet));
+    assert_up(&answer, 0.0);
+    let probed = sample(&answer.body, "ruptime_probe_duration_seconds").unwrap_or(f64::NAN);
+    assert!(
+        (1.4..2.2).contains(&probed),
+        "the probe took {probed} s of 2"
+    );
+}
+
+/// More scrapes at once than connections are served: those past the limit
+/// wait for room, and every one is answered.
+#[test]
+fn a_burst_past_the_connection_limit_is_answered_whole() {
+    ruptime_tests::process::raise_descriptor_limit();
+    let quiet = silent();
+    let exporter = exporter(&["-w", "2", "--max-probes", "2000"]);
+    let addr = exporter.addrs[0];
+    let request = format!(
+        "GET /probe?target=127.0.0.1:{} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        port_of(&quiet)
+    );
+    let clients: Vec<_> = (0..1074)
+        .map(|_| {
+            let request = request.clone();
+            thread::spawn(move || {
+                let mut stream = TcpStream::connect(addr).expect("connect");
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(30)))
+                    .expect("a read timeout");
+                stream.write_all(request.as_bytes()).expect("a request");
+                let mut answer = Vec::new();
+                let _ = stream.read_to_end(&mut answer);
+                String::from_utf8_lossy(&answer).into_owned()
+            })
+        })
+        .collect();
+    let answers: Vec<String> = clients
+        .into_iter()
+        .map(|c| c.join().expect("a client"))
+        .collect();
+    let unanswered = answers
+        .iter()
+        .filter(|a| !a.starts_with("HTTP/1.1 200"))
+        .count();
+    assert_eq!(unanswered, 0, "of {}", answers.len());
+    assert!(answers.iter().all(|a| a.contains("\nruptime_up 0\n")));
+}

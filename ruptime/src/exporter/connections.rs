@@ -2,34 +2,70 @@
 //!
 //! At the limit, a new connection is not left waiting in the backlog while
 //! idle ones hold every place (a client can open a thousand and send
-//! nothing): the oldest connection with no request being answered is told
-//! to go, and the new one takes its place once it has. Only when every
-//! connection is answering a request does a new one wait.
+//! nothing): the connection idle the longest (for [`MIN_IDLE`] at least,
+//! between requests or before its first) is told to go, and the new one is
+//! served at once. Only when none is idle does the new one wait, until one
+//! is. A connection told to go that has begun a request meanwhile stays.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-/// The most connections served at once.
+/// The most connections served at once (besides those told to go).
 pub(super) const MAX_CONNECTIONS: usize = 1024;
 
+/// How long a connection must have been idle to be told to go.
+pub(super) const MIN_IDLE: Duration = Duration::from_secs(1);
+
+/// How often a new connection waiting for room looks again, when no
+/// connection went idle or away meanwhile (one may pass [`MIN_IDLE`]).
+const LOOK_AGAIN: Duration = Duration::from_millis(100);
+
 /// One connection's state, shared with its task.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Connection {
-    /// Requests being answered on it.
-    busy: AtomicUsize,
+    /// Since when it has been idle; `None` while it answers a request.
+    idle_since: Mutex<Option<Instant>>,
     /// Whether it was told to go.
     evicted: AtomicBool,
     /// Tells it to go.
     go: Notify,
+    /// The table's: told when this connection goes idle.
+    freed: Arc<Notify>,
 }
 
 impl Connection {
     /// Waits until the connection is told to go.
     pub(super) async fn told_to_go(&self) {
         self.go.notified().await;
+    }
+
+    /// Told to go while answering a request: it stays, and another
+    /// connection may be told instead. Whether it stays.
+    pub(super) fn stays(&self) -> bool {
+        let busy = self.idle().is_none();
+        if busy {
+            self.evicted.store(false, Ordering::SeqCst);
+            self.freed.notify_waiters();
+        }
+        busy
+    }
+
+    fn idle(&self) -> Option<Instant> {
+        *self
+            .idle_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn set_idle(&self, since: Option<Instant>) {
+        *self
+            .idle_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = since;
     }
 }
 
@@ -39,14 +75,15 @@ pub(super) struct Busy(Arc<Connection>);
 
 impl Busy {
     pub(super) fn new(connection: &Arc<Connection>) -> Busy {
-        connection.busy.fetch_add(1, Ordering::SeqCst);
+        connection.set_idle(None);
         Busy(Arc::clone(connection))
     }
 }
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        self.0.busy.fetch_sub(1, Ordering::SeqCst);
+        self.0.set_idle(Some(Instant::now()));
+        self.0.freed.notify_waiters();
     }
 }
 
@@ -54,36 +91,63 @@ impl Drop for Busy {
 #[derive(Debug, Default)]
 pub(super) struct Table {
     open: Mutex<(u64, BTreeMap<u64, Arc<Connection>>)>,
-    freed: Notify,
+    /// Told when a connection goes away or goes idle.
+    freed: Arc<Notify>,
 }
 
 impl Table {
-    /// Waits for room for one more connection, telling the oldest idle one
-    /// to go when there is none.
+    /// Waits for room for one more connection: under the limit, or once the
+    /// connection idle the longest has been told to go.
     pub(super) async fn room(&self) {
         loop {
             let freed = self.freed.notified();
             tokio::pin!(freed);
             freed.as_mut().enable();
-            {
-                let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-                if open.1.len() < MAX_CONNECTIONS {
-                    return;
-                }
-                let idle = open.1.values().find(|c| {
-                    c.busy.load(Ordering::SeqCst) == 0 && !c.evicted.swap(true, Ordering::SeqCst)
-                });
-                if let Some(idle) = idle {
-                    idle.go.notify_one();
-                }
+            if self.make_room() {
+                return;
             }
-            freed.await;
+            let _ = tokio::time::timeout(LOOK_AGAIN, freed).await;
         }
     }
 
-    /// Lists a new connection; it is served until the entry drops.
+    /// Whether there is room, telling an idle connection to go if need be.
+    fn make_room(&self) -> bool {
+        let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        let staying = open
+            .1
+            .values()
+            .filter(|c| !c.evicted.load(Ordering::SeqCst))
+            .count();
+        if staying < MAX_CONNECTIONS {
+            return true;
+        }
+        let now = Instant::now();
+        let longest = open
+            .1
+            .values()
+            .filter(|c| !c.evicted.load(Ordering::SeqCst))
+            .filter_map(|c| Some((c.idle()?, c)))
+            .filter(|(since, _)| now.duration_since(*since) >= MIN_IDLE)
+            .min_by_key(|(since, _)| *since);
+        match longest {
+            Some((_, idle)) => {
+                idle.evicted.store(true, Ordering::SeqCst);
+                idle.go.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Lists a new connection, idle until its first request; it is served
+    /// until the entry drops.
     pub(super) fn enter(self: &Arc<Table>) -> Entry {
-        let connection = Arc::new(Connection::default());
+        let connection = Arc::new(Connection {
+            idle_since: Mutex::new(Some(Instant::now())),
+            evicted: AtomicBool::new(false),
+            go: Notify::new(),
+            freed: Arc::clone(&self.freed),
+        });
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
         let id = open.0;
         open.0 += 1;

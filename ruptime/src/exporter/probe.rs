@@ -22,8 +22,9 @@ use crate::query::{self, Answer, Options, QueryError, Unwatched};
 use crate::row::Row;
 use crate::target::{Family, Target};
 
-/// How long past its own timeout a fork probe's child may run before it is killed.
-const CHILD_GRACE: Duration = Duration::from_secs(2);
+/// How long past its own timeout a fork probe's child may run before it is
+/// killed: to start, and to print its row.
+const CHILD_GRACE: Duration = Duration::from_secs(1);
 
 /// The most a fork probe's child may print: one row of JSON.
 const MAX_CHILD_OUTPUT: usize = 1024 * 1024;
@@ -54,7 +55,16 @@ pub(super) async fn run(
                     .resolve(probe.target.clone(), family, deadline, timeout)
                     .await
                 {
-                    Ok(target) => here(target, mode, options).await,
+                    Ok(target) => {
+                        // What the lookup left of the probe's time.
+                        options.timeout = deadline.saturating_duration_since(Instant::now());
+                        if options.timeout < SHORTEST {
+                            let late = QueryError::Unanswered(timeout);
+                            Row::of(target, mode, Err(late))
+                        } else {
+                            here(target, mode, options).await
+                        }
+                    }
                     Err(e) => Row::of(probe.target, mode, Err(e)),
                 }
             }

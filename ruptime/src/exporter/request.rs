@@ -124,7 +124,9 @@ fn check_target(spec: &str, proto: Proto) -> Result<(), String> {
         return Err(format!("longer than {MAX_TARGET} bytes"));
     }
     let (host, port) = resolve::split_host_port(spec).map_err(|e| e.to_string())?;
-    if let Ok(ip) = host.parse::<IpAddr>()
+    // An address, with its zone or without.
+    let unzoned = host.split_once('%').map_or(host, |(ip, _)| ip);
+    if let Ok(ip) = unzoned.parse::<IpAddr>()
         && let Some(why) = not_unicast(ip)
     {
         return Err(why.to_owned());
@@ -152,6 +154,8 @@ fn is_address(host: &str) -> bool {
 
 /// Why `ip` cannot be probed, if it cannot: a probe asks one host.
 pub(super) fn not_unicast(ip: IpAddr) -> Option<&'static str> {
+    // `::ffff:224.0.0.1` is sent to 224.0.0.1.
+    let ip = ip.to_canonical();
     if ip.is_multicast() {
         Some("a multicast address, not a host")
     } else if ip.is_unspecified() {
@@ -308,6 +312,15 @@ mod tests {
                 "target=255.255.255.255:4000",
                 "the broadcast address, not a host",
             ),
+            (
+                "target=%5B::ffff:224.0.0.1%5D:4000",
+                "a multicast address, not a host",
+            ),
+            (
+                "target=::ffff:0.0.0.0",
+                "the unspecified address, not a host",
+            ),
+            ("target=ff02::1%25lo", "a multicast address, not a host"),
         ] {
             assert!(
                 probe(query).unwrap_err().ends_with(why),

@@ -82,10 +82,11 @@ pub(super) async fn serve(
     .await;
 }
 
-/// The next connection, once the table has room for it.
+/// The next connection, once the table has room for it (an idle one told
+/// to go if need be: the new one is not in the table yet, and cannot be).
 async fn accept(listener: &TcpListener, table: &Arc<Table>) -> io::Result<(TcpStream, Entry)> {
-    table.room().await;
     let (stream, _) = listener.accept().await?;
+    table.room().await;
     Ok((stream, table.enter()))
 }
 
@@ -111,10 +112,17 @@ async fn serve_one(
     });
     let served = http.serve_connection(TokioIo::new(Box::pin(stream)), service);
     tokio::pin!(served);
-    tokio::select! {
-        _ = served.as_mut() => return,
-        () = entry.connection.told_to_go() => {}
-        _ = stop.wait_for(|stopping| *stopping) => {}
+    loop {
+        tokio::select! {
+            _ = served.as_mut() => return,
+            () = entry.connection.told_to_go() => {
+                // A request begun since it was chosen is answered.
+                if !entry.connection.stays() {
+                    break;
+                }
+            }
+            _ = stop.wait_for(|stopping| *stopping) => break,
+        }
     }
     served.as_mut().graceful_shutdown();
     let _ = tokio::time::timeout(GRACE, served).await;

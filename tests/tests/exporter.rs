@@ -10,10 +10,12 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
+use ruptime_tests::bins::bin;
 use ruptime_tests::daemon::Daemon;
+use ruptime_tests::fleetnet::FleetNet;
 use ruptime_tests::process::{run_command_with_input, ruptime};
 use ruptime_tests::prometheus::{Prometheus, agent, exporter, free_port, get, probe_job};
-use ruptime_tests::skip::have_tools;
+use ruptime_tests::skip::{can_run, have_tools};
 use serde_json::Value;
 
 /// The uptime line of the daemon that answers with fixed figures.
@@ -484,27 +486,27 @@ fn sigterm_and_sigint_end_it_with_status_0() {
     assert_eq!(done.code(), 2, "{done:?}");
 }
 
+/// A daemon on 127.0.0.1 and an exporter asking with `-w timeout`, in `net`.
+fn served_in(net: &FleetNet, timeout: &str) -> (Daemon, Daemon) {
+    let daemon = Daemon::start_command(net.command(&bin("ruptimed"), &[]), &["-l", "127.0.0.1"]);
+    let args = ["--exporter", "127.0.0.1:0", "-w", timeout];
+    (
+        daemon,
+        Daemon::spawn(net.command(&bin("ruptime"), &args), 1),
+    )
+}
+
 /// Probes of names whose DNS server never answers leave at most
 /// `LOOKUPS` (64) lookup threads behind, not one per probe, and the
 /// exporter goes on probing addresses meanwhile.
 #[test]
 fn hung_lookups_leave_a_bounded_number_of_threads() {
-    if !ruptime_tests::skip::can_run("the exporter's hung resolver test", &["ip"]) {
+    if !can_run("the exporter's hung resolver test", &["ip"]) {
         return;
     }
-    let net = ruptime_tests::fleetnet::FleetNet::new(1);
+    let net = FleetNet::new(1);
     net.hang_dns();
-    let daemon = Daemon::start_command(
-        net.command(&ruptime_tests::bins::bin("ruptimed"), &[]),
-        &["-l", "127.0.0.1"],
-    );
-    let exporter = Daemon::spawn(
-        net.command(
-            &ruptime_tests::bins::bin("ruptime"),
-            &["--exporter", "127.0.0.1:0", "-w", "1"],
-        ),
-        1,
-    );
+    let (daemon, exporter) = served_in(&net, "1");
     let base = format!("http://{}", exporter.addrs[0]);
     let pid = u32::try_from(exporter.pid().as_raw()).expect("a pid");
     let threads = || ruptime_tests::procfs::status_field(pid, "Threads:");
@@ -660,7 +662,7 @@ fn metrics_that_cannot_be_written_fail_the_run() {
         .expect("/dev/full");
     for format in ["--prometheus", "--json"] {
         // A refused port: the run ends at once.
-        let done = Command::new(ruptime_tests::bins::bin("ruptime"))
+        let done = Command::new(bin("ruptime"))
             .args([format, "-w", "1", &format!("127.0.0.1:{}", refused_port())])
             .stdout(full.try_clone().expect("a descriptor"))
             .stderr(std::process::Stdio::piped())
@@ -759,10 +761,10 @@ fn idle_connections_make_room_for_a_scrape() {
 /// the probe ends by its deadline, not a whole timeout after the lookup.
 #[test]
 fn a_slow_lookup_comes_out_of_the_probe_s_time() {
-    if !ruptime_tests::skip::can_run("the exporter's slow resolver test", &["ip"]) {
+    if !can_run("the exporter's slow resolver test", &["ip"]) {
         return;
     }
-    let net = ruptime_tests::fleetnet::FleetNet::new(1);
+    let net = FleetNet::new(1);
     let (dns, quiet) = net.inside(|| {
         (
             std::net::UdpSocket::bind("127.0.0.1:53").expect("port 53 in the namespace"),
@@ -775,17 +777,7 @@ fn a_slow_lookup_comes_out_of_the_probe_s_time() {
         std::net::Ipv4Addr::LOCALHOST,
     );
     net.dns(std::net::Ipv4Addr::LOCALHOST);
-    let daemon = Daemon::start_command(
-        net.command(&ruptime_tests::bins::bin("ruptimed"), &[]),
-        &["-l", "127.0.0.1"],
-    );
-    let exporter = Daemon::spawn(
-        net.command(
-            &ruptime_tests::bins::bin("ruptime"),
-            &["--exporter", "127.0.0.1:0", "-w", "2"],
-        ),
-        1,
-    );
+    let (daemon, exporter) = served_in(&net, "2");
     let base = format!("http://{}", exporter.addrs[0]);
     let ask = |host: &str, port: u16| {
         let url = format!("{base}/probe?target={host}:{port}");

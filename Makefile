@@ -49,10 +49,11 @@ demo: $(if $(filter $(RELEASE),$(BINARIES)),build)
 
 # What the tests and lint use beyond cargo, installed only when missing:
 # rustfmt and clippy (rustup); as root, uptime (the differential tests), ip
-# and unshare (namespaces), time zones, a decimal-comma locale, Prometheus
-# and promtool (the exporter's tests), curl (the packaged exporter's test).
+# and unshare (namespaces), time zones, a decimal-comma locale, Prometheus,
+# promtool, node_exporter and the Pushgateway (the exporter's tests), curl
+# (the packaged exporter's test).
 DEBIAN_PACKAGES := procps iproute2 util-linux bsdutils time man-db tzdata locales systemd systemd-container dpkg-dev lintian \
-                   prometheus curl
+                   prometheus prometheus-node-exporter prometheus-pushgateway curl
 deps:
 	@for tool in rustfmt clippy; do \
 	  cargo $${tool#rust} --version >/dev/null 2>&1 || rustup component add $$tool; \

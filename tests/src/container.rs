@@ -20,13 +20,14 @@ use tempfile::TempDir;
 use crate::process::{Finished, run_command, wait_until};
 
 /// Host units that would only slow the boot or bind ports.
-const MASKED: [&str; 14] = [
+const MASKED: [&str; 15] = [
     "ssh.service",
     "postgresql.service",
     "snmpd.service",
     "prometheus-node-exporter.service",
     "prometheus.service",
     "prometheus-blackbox-exporter.service",
+    "prometheus-pushgateway.service",
     "rsyslog.service",
     "apt-daily.timer",
     "apt-daily-upgrade.timer",

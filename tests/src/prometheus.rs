@@ -15,7 +15,7 @@ use crate::bins::bin;
 use crate::daemon::Daemon;
 use crate::process::{Background, run};
 
-/// How long Prometheus may take to start answering.
+/// How long Prometheus (or another server of its family) may take to start answering.
 pub const STARTUP: Duration = Duration::from_secs(60);
 
 /// An HTTP answer: its status, content type and body.
@@ -106,6 +106,23 @@ pub fn probe_job(exporter: SocketAddr, groups: &[(&[String], Option<&str>)]) -> 
     job
 }
 
+/// Waits until `url` answers 200, for [`STARTUP`] at most.
+pub fn wait_ready(url: &str) {
+    let http = agent(Duration::from_secs(5));
+    let deadline = Instant::now() + STARTUP;
+    loop {
+        let answered = http.get(url).call().map(|r| r.status().as_u16());
+        if matches!(answered, Ok(200)) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{url}: not ready in {STARTUP:?}: {answered:?}"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// A Prometheus server, from a configuration, storing in a directory of its own.
 #[derive(Debug)]
 pub struct Prometheus {
@@ -140,27 +157,11 @@ impl Prometheus {
                 "--log.level=warn",
             ],
         );
-        let prometheus = Prometheus {
+        wait_ready(&format!("http://{addr}/-/ready"));
+        Prometheus {
             addr,
             process,
             agent: agent(Duration::from_secs(5)),
-        };
-        let deadline = Instant::now() + STARTUP;
-        let ready = format!("http://{addr}/-/ready");
-        loop {
-            let answered = prometheus
-                .agent
-                .get(&ready)
-                .call()
-                .map(|r| r.status().as_u16());
-            if matches!(answered, Ok(200)) {
-                return prometheus;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "Prometheus not ready in {STARTUP:?}: {answered:?}"
-            );
-            thread::sleep(Duration::from_millis(100));
         }
     }
 

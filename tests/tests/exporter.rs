@@ -838,3 +838,72 @@ fn a_burst_past_the_connection_limit_is_answered_whole() {
     assert_eq!(unanswered, 0, "of {}", answers.len());
     assert!(answers.iter().all(|a| a.contains("\nruptime_up 0\n")));
 }
+
+/// `--prometheus` output as node_exporter's textfile collector reads it,
+/// and as the Pushgateway takes it: each one serves the host's metrics.
+#[test]
+fn node_exporter_and_the_pushgateway_take_the_fleet_output() {
+    if !have_tools(
+        "node_exporter and the Pushgateway taking --prometheus output",
+        &["prometheus-node-exporter", "prometheus-pushgateway"],
+    ) {
+        return;
+    }
+    let daemon = fixed_daemon();
+    let live = format!("127.0.0.1:{}", daemon.port());
+    let refused = format!("127.0.0.1:{}", refused_port());
+    let done = ruptime(&["--prometheus", "-w", "2", &live, &refused]);
+    assert_eq!(done.code(), 0, "{done:?}");
+    let dir = tempfile::tempdir().expect("a directory");
+    std::fs::write(dir.path().join("ruptime.prom"), &done.stdout).expect("the file");
+    let wanted = |text: &str, labels: &str| {
+        for line in [
+            format!("ruptime_up{{host=\"{live}\"{labels}}} 1"),
+            format!("ruptime_up{{host=\"{refused}\"{labels}}} 0"),
+            format!("ruptime_load15{{host=\"{live}\"{labels}}} 12.75"),
+            format!("ruptime_uptime_seconds{{host=\"{live}\"{labels}}} 273900"),
+        ] {
+            assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
+        }
+    };
+    let http = agent(Duration::from_secs(20));
+
+    let node = format!("127.0.0.1:{}", free_port());
+    let _node_exporter = ruptime_tests::process::Background::start(
+        Path::new("prometheus-node-exporter"),
+        &[
+            "--collector.disable-defaults",
+            "--collector.textfile",
+            &format!("--collector.textfile.directory={}", dir.path().display()),
+            &format!("--web.listen-address={node}"),
+        ],
+    );
+    let metrics = format!("http://{node}/metrics");
+    ruptime_tests::prometheus::wait_ready(&metrics);
+    let text = get(&http, &metrics, &[]).body;
+    assert!(
+        text.lines().any(|l| l == "node_textfile_scrape_error 0"),
+        "{text}"
+    );
+    wanted(&text, "");
+
+    let gateway = format!("127.0.0.1:{}", free_port());
+    let _pushgateway = ruptime_tests::process::Background::start(
+        Path::new("prometheus-pushgateway"),
+        &[
+            &format!("--web.listen-address={gateway}"),
+            &format!(
+                "--persistence.file={}",
+                dir.path().join("push.data").display()
+            ),
+        ],
+    );
+    ruptime_tests::prometheus::wait_ready(&format!("http://{gateway}/-/ready"));
+    let pushed = http
+        .post(&format!("http://{gateway}/metrics/job/ruptime"))
+        .send(&done.stdout[..])
+        .expect("a push");
+    assert_eq!(pushed.status().as_u16(), 200);
+    let text = get(&http, &format!("http://{gateway}/metrics"), &[]).body;
+    wanted(&text, ",instance=\"\",job=\"ruptime\"");
+}

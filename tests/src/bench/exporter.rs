@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::markers::Markers;
 use super::probes::{Sustained, load};
@@ -16,7 +16,7 @@ use crate::daemon::Daemon;
 use crate::fleetnet::FleetNet;
 use crate::process::Background;
 use crate::procfs::{TICK_MICROS, cpu_ticks, cpu_ticks_with_children};
-use crate::prometheus::{Prometheus, agent, free_port, probe_job};
+use crate::prometheus::{Prometheus, free_port, probe_job, wait_ready};
 
 /// Where `make bench-exporter` writes in BENCHMARKS.md.
 pub const MARKERS: Markers = Markers {
@@ -89,7 +89,7 @@ fn probes(plan: &Plan) -> String {
             &format!("--web.listen-address={blackbox_addr}"),
         ],
     );
-    wait_http(&format!("http://{blackbox_addr}/metrics"));
+    wait_ready(&format!("http://{blackbox_addr}/metrics"));
     let ours = exporter.addrs[0];
     let urls = [
         (
@@ -180,16 +180,6 @@ fn render_probes(plan: &Plan, sides: &mut [Side]) -> String {
         );
     }
     out
-}
-
-/// Waits until `url` answers 200.
-fn wait_http(url: &str) {
-    let http = agent(Duration::from_secs(2));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !http.get(url).call().is_ok_and(|r| r.status() == 200) {
-        assert!(Instant::now() < deadline, "{url} never answered");
-        thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// One Prometheus scraping `plan.targets` hosts every 5 s through the exporter.

@@ -18,6 +18,7 @@ use nix::unistd::Pid;
 use tempfile::TempDir;
 
 use crate::process::{Finished, run_command, wait_until};
+use crate::procfs;
 
 /// Host units that would only slow the boot or bind ports.
 const MASKED: [&str; 15] = [
@@ -105,16 +106,11 @@ impl Container {
             if let Ok(Some(status)) = self.nspawn.try_wait() {
                 panic!("{}: nspawn ended before booting: {status:?}", self.name);
             }
-            for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
-                let stat = fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-                let comm_ok = stat.contains("(systemd)");
-                let ppid = stat
-                    .rsplit(')')
-                    .next()
-                    .and_then(|rest| rest.split_whitespace().nth(1));
-                if comm_ok
-                    && ppid == Some(nspawn.as_str())
-                    && let Ok(pid) = entry.file_name().to_string_lossy().parse()
+            for pid in procfs::pids() {
+                let ppid = procfs::stat(pid).and_then(|stat| stat.get(1).cloned());
+                if procfs::name(pid).as_deref() == Some("systemd")
+                    && ppid.as_deref() == Some(nspawn.as_str())
+                    && let Ok(pid) = i32::try_from(pid)
                 {
                     return Pid::from_raw(pid);
                 }

@@ -1,6 +1,29 @@
-//! What /proc says about a process the test started.
+//! What /proc says about a process the test started, and which there are.
 
 use std::fs;
+
+/// Every process's id.
+pub fn pids() -> Vec<u32> {
+    fs::read_dir("/proc")
+        .map(|dir| {
+            dir.flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Its command name (`comm`), or `None` once it is gone.
+pub fn name(pid: u32) -> Option<String> {
+    let comm = fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    Some(comm.trim_end_matches('\n').to_owned())
+}
+
+/// Its command line, each argument ended by a NUL; empty once it is gone.
+pub fn command_line(pid: u32) -> String {
+    let line = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    String::from_utf8_lossy(&line).into_owned()
+}
 
 /// Its open descriptors, by number.
 pub fn fds(pid: u32) -> Vec<u32> {

@@ -544,16 +544,9 @@ fn hung_lookups_leave_a_bounded_number_of_threads() {
 
 /// The processes whose command line holds `needle` (arguments end in NUL).
 fn processes_naming(needle: &str) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
-        })
+    ruptime_tests::procfs::pids()
+        .into_iter()
+        .filter(|pid| ruptime_tests::procfs::command_line(*pid).contains(needle))
         .collect()
 }
 

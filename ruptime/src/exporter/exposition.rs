@@ -120,7 +120,8 @@ fn register(
     }
 }
 
-fn text(registry: &Registry) -> String {
+/// What `registry` holds, as text.
+pub(super) fn text(registry: &Registry) -> String {
     let mut out = String::new();
     // Writing to a String cannot fail.
     let _ = encode(&mut out, registry);

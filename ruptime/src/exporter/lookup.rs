@@ -11,7 +11,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ruptime_common::duration::show_seconds;
 use ruptime_common::resolve::ResolveError;
 use tokio::sync::Semaphore;
 
@@ -47,13 +46,9 @@ impl Lookups {
         if target.is_resolved() {
             return Ok(target);
         }
-        let failed = |why: String| QueryError::Resolve(ResolveError::Lookup(why));
         let slot = Arc::clone(&self.slots).acquire_owned();
         let Ok(Ok(slot)) = tokio::time::timeout_at(deadline.into(), slot).await else {
-            return Err(failed(format!(
-                "no lookup could start within {}: every lookup thread is stuck",
-                show_seconds(timeout)
-            )));
+            return Err(QueryError::lookup_stuck(timeout));
         };
         let lookup = tokio::task::spawn_blocking(move || {
             let _slot = slot;
@@ -67,11 +62,11 @@ impl Lookups {
         });
         match tokio::time::timeout_at(deadline.into(), lookup).await {
             Ok(Ok(found)) => found.map_err(QueryError::Resolve),
-            Ok(Err(e)) => Err(failed(format!("the lookup failed: {e}"))),
-            Err(_) => Err(failed(format!(
-                "no answer within {}",
-                show_seconds(timeout)
-            ))),
+            Ok(Err(e)) => {
+                let why = format!("the lookup failed: {e}");
+                Err(QueryError::Resolve(ResolveError::Lookup(why)))
+            }
+            Err(_) => Err(QueryError::lookup_unanswered(timeout)),
         }
     }
 }

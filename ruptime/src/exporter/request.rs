@@ -124,15 +124,14 @@ fn check_target(spec: &str, proto: Proto) -> Result<(), String> {
         return Err(format!("longer than {MAX_TARGET} bytes"));
     }
     let (host, port) = resolve::split_host_port(spec).map_err(|e| e.to_string())?;
-    // An address, with its zone or without.
-    let unzoned = host.split_once('%').map_or(host, |(ip, _)| ip);
-    if let Ok(ip) = unzoned.parse::<IpAddr>()
-        && let Some(why) = not_unicast(ip)
-    {
-        return Err(why.to_owned());
-    }
-    if !is_address(host) && !is_host_name(host) {
-        return Err("not a host name or an IP address".to_owned());
+    match address(host) {
+        Some(ip) => {
+            if let Some(why) = not_unicast(ip) {
+                return Err(why.to_owned());
+            }
+        }
+        None if is_host_name(host) => {}
+        None => return Err("not a host name or an IP address".to_owned()),
     }
     if let Some(port) = port {
         resolve::remote_port(port, proto).map_err(|e| e.to_string())?;
@@ -140,16 +139,21 @@ fn check_target(spec: &str, proto: Proto) -> Result<(), String> {
     Ok(())
 }
 
-/// An IP address, or an IPv6 one with a zone (`fe80::1%eth0`).
-fn is_address(host: &str) -> bool {
-    host.parse::<IpAddr>().is_ok()
-        || host.split_once('%').is_some_and(|(ip, zone)| {
-            ip.parse::<Ipv6Addr>().is_ok()
-                && !zone.is_empty()
-                && zone
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-        })
+/// The address `host` is: an IP address, or an IPv6 one with a zone
+/// (`fe80::1%eth0`, the zone left out).
+fn address(host: &str) -> Option<IpAddr> {
+    if let Ok(ip) = host.parse() {
+        return Some(ip);
+    }
+    let (ip, zone) = host.split_once('%')?;
+    let zone_ok = !zone.is_empty()
+        && zone
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    ip.parse::<Ipv6Addr>()
+        .ok()
+        .filter(|_| zone_ok)
+        .map(IpAddr::V6)
 }
 
 /// Why `ip` cannot be probed, if it cannot: a probe asks one host.

@@ -14,9 +14,8 @@ use std::time::{Duration, Instant};
 
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
 use nix::sys::resource::{Resource, getrlimit};
-use ruptime_common::duration::show_seconds;
 use ruptime_common::oserror::describe;
-use ruptime_common::resolve::{Proto, ResolveError};
+use ruptime_common::resolve::Proto;
 use ruptime_common::timeout::with_deadline;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
@@ -365,8 +364,7 @@ impl Fleet<'_> {
         while let Some(mut slot) = self.slots.due(now) {
             let outcome = match &mut slot.query {
                 Query::Resolving(Some(deadline)) if now >= *deadline => {
-                    let reason = format!("no answer within {}", show_seconds(self.options.timeout));
-                    Some(Err(ResolveError::Lookup(reason).into()))
+                    Some(Err(QueryError::lookup_unanswered(self.options.timeout)))
                 }
                 Query::Resolving(Some(deadline)) => {
                     let deadline = *deadline;
@@ -382,11 +380,7 @@ impl Fleet<'_> {
                         self.slots.wake_at(&mut slot, now + self.options.timeout);
                         None
                     } else {
-                        let reason = format!(
-                            "no lookup could start within {}: every resolver thread is stuck",
-                            show_seconds(self.options.timeout)
-                        );
-                        Some(Err(ResolveError::Lookup(reason).into()))
+                        Some(Err(QueryError::lookup_stuck(self.options.timeout)))
                     }
                 }
                 Query::Stream(machine, _) => {

@@ -147,6 +147,24 @@ impl fmt::Display for QueryError {
 
 impl std::error::Error for QueryError {}
 
+impl QueryError {
+    /// A lookup that did not end within `timeout`.
+    pub fn lookup_unanswered(timeout: Duration) -> QueryError {
+        let reason = format!("no answer within {}", show_seconds(timeout));
+        QueryError::Resolve(ResolveError::Lookup(reason))
+    }
+
+    /// A lookup that could not start within `timeout`: every thread that
+    /// could make it was stuck in one that went before.
+    pub fn lookup_stuck(timeout: Duration) -> QueryError {
+        let reason = format!(
+            "no lookup could start within {}: every resolver thread is stuck",
+            show_seconds(timeout)
+        );
+        QueryError::Resolve(ResolveError::Lookup(reason))
+    }
+}
+
 impl From<ResolveError> for QueryError {
     fn from(error: ResolveError) -> QueryError {
         QueryError::Resolve(error)

@@ -1,7 +1,8 @@
 # ruptime: build, demo, test, install.
 #   make demo      build, start ruptimed on 127.0.0.1 and ask it in every mode
 #   make test      every test (as root the namespace and systemd tests run too)
-#   make install   PREFIX=/usr/local DESTDIR=  binaries, systemd units, man pages, completions
+#   make install   PREFIX=/usr/local DESTDIR=  binaries, systemd units, man pages, completions,
+#                  the exporter's alert rules
 #   make uninstall exactly what make install put there
 
 PREFIX  ?= /usr/local
@@ -15,17 +16,23 @@ MANDIR  ?= $(PREFIX)/share/man
 BASHDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHDIR  ?= $(PREFIX)/share/zsh/site-functions
 FISHDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+RULESDIR ?= $(PREFIX)/share/ruptime/prometheus
 # Where the binaries to install are; the default builds them first.
 BINARIES ?= $(RELEASE)
 
 UNITS    := ruptimed.service ruptimed.socket ruptimed-inetd.socket ruptimed-inetd@.service \
-            ruptime-exporter.service
+            ruptime-exporter.service ruptime-exporter.socket
 DROPINS  := ruptimed.service.d ruptimed-inetd@.service.d ruptime-exporter.service.d
-INSTALLED := $(BINDIR)/ruptime $(SBINDIR)/ruptimed $(addprefix $(UNITDIR)/,$(UNITS)) \
+# Each program, where it goes, and its manual's section.
+PROGRAMS := ruptime ruptimed ruptime-exporter
+RULES    := ruptime/exporter/prometheus/ruptime.rules.yml
+INSTALLED := $(BINDIR)/ruptime $(SBINDIR)/ruptimed $(BINDIR)/ruptime-exporter \
+             $(addprefix $(UNITDIR)/,$(UNITS)) \
              $(addsuffix /hardening.conf,$(addprefix $(UNITDIR)/,$(DROPINS))) \
-             $(MANDIR)/man1/ruptime.1 $(MANDIR)/man8/ruptimed.8 \
-             $(BASHDIR)/ruptime $(BASHDIR)/ruptimed $(ZSHDIR)/_ruptime $(ZSHDIR)/_ruptimed \
-             $(FISHDIR)/ruptime.fish $(FISHDIR)/ruptimed.fish
+             $(MANDIR)/man1/ruptime.1 $(MANDIR)/man8/ruptimed.8 $(MANDIR)/man1/ruptime-exporter.1 \
+             $(addprefix $(BASHDIR)/,$(PROGRAMS)) $(addprefix $(ZSHDIR)/_,$(PROGRAMS)) \
+             $(addsuffix .fish,$(addprefix $(FISHDIR)/,$(PROGRAMS))) \
+             $(RULESDIR)/ruptime.rules.yml
 
 .PHONY: build demo deps test lint bench bench-fleet bench-exporter fuzz deb install uninstall clean
 
@@ -93,12 +100,13 @@ deb: build
 	rm -rf $(DEB_ASSETS)
 	mkdir -p $(DEB_ASSETS)/units $(DEB_ASSETS)/bash $(DEB_ASSETS)/zsh $(DEB_ASSETS)/fish
 	for unit in $(UNITS); do \
-	  sed -e 's|/usr/local/sbin/ruptimed|/usr/sbin/ruptimed|' \
-	      -e 's|/usr/local/bin/ruptime |/usr/bin/ruptime |' systemd/$$unit > $(DEB_ASSETS)/units/$$unit; \
+	  sed -e 's|/usr/local/sbin/|/usr/sbin/|' -e 's|/usr/local/bin/|/usr/bin/|' \
+	      systemd/$$unit > $(DEB_ASSETS)/units/$$unit; \
 	done
 	$(RELEASE)/ruptime --generate man | gzip -9n > $(DEB_ASSETS)/ruptime.1.gz
 	$(RELEASE)/ruptimed --generate man | gzip -9n > $(DEB_ASSETS)/ruptimed.8.gz
-	for p in ruptime ruptimed; do \
+	$(RELEASE)/ruptime-exporter --generate man | gzip -9n > $(DEB_ASSETS)/ruptime-exporter.1.gz
+	for p in $(PROGRAMS); do \
 	  $(RELEASE)/$$p --generate bash > $(DEB_ASSETS)/bash/$$p && \
 	  $(RELEASE)/$$p --generate zsh > $(DEB_ASSETS)/zsh/_$$p && \
 	  $(RELEASE)/$$p --generate fish > $(DEB_ASSETS)/fish/$$p.fish || exit 1; \
@@ -109,11 +117,13 @@ deb: build
 # the man pages and the bash, zsh and fish completions.
 install: $(if $(filter $(RELEASE),$(BINARIES)),build)
 	install -D -m 0755 $(BINARIES)/ruptime $(DESTDIR)$(BINDIR)/ruptime
+	install -D -m 0755 $(BINARIES)/ruptime-exporter $(DESTDIR)$(BINDIR)/ruptime-exporter
 	install -D -m 0755 $(BINARIES)/ruptimed $(DESTDIR)$(SBINDIR)/ruptimed
+	install -D -m 0644 $(RULES) $(DESTDIR)$(RULESDIR)/ruptime.rules.yml
 	install -d -m 0755 $(DESTDIR)$(UNITDIR)
 	for unit in $(UNITS); do \
-	  sed -e 's|/usr/local/sbin/ruptimed|$(SBINDIR)/ruptimed|' \
-	      -e 's|/usr/local/bin/ruptime |$(BINDIR)/ruptime |' systemd/$$unit > $(DESTDIR)$(UNITDIR)/$$unit; \
+	  sed -e 's|/usr/local/sbin/|$(SBINDIR)/|' -e 's|/usr/local/bin/|$(BINDIR)/|' \
+	      systemd/$$unit > $(DESTDIR)$(UNITDIR)/$$unit; \
 	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$unit; \
 	done
 	for dir in $(DROPINS); do \
@@ -123,17 +133,20 @@ install: $(if $(filter $(RELEASE),$(BINARIES)),build)
 	  $(DESTDIR)$(BASHDIR) $(DESTDIR)$(ZSHDIR) $(DESTDIR)$(FISHDIR)
 	$(BINARIES)/ruptime --generate man > $(DESTDIR)$(MANDIR)/man1/ruptime.1
 	$(BINARIES)/ruptimed --generate man > $(DESTDIR)$(MANDIR)/man8/ruptimed.8
-	for p in ruptime ruptimed; do \
+	$(BINARIES)/ruptime-exporter --generate man > $(DESTDIR)$(MANDIR)/man1/ruptime-exporter.1
+	for p in $(PROGRAMS); do \
 	  $(BINARIES)/$$p --generate bash > $(DESTDIR)$(BASHDIR)/$$p && \
 	  $(BINARIES)/$$p --generate zsh > $(DESTDIR)$(ZSHDIR)/_$$p && \
 	  $(BINARIES)/$$p --generate fish > $(DESTDIR)$(FISHDIR)/$$p.fish || exit 1; \
 	done
-	chmod 0644 $(DESTDIR)$(MANDIR)/man1/ruptime.1 $(DESTDIR)$(MANDIR)/man8/ruptimed.8
+	chmod 0644 $(DESTDIR)$(MANDIR)/man1/ruptime.1 $(DESTDIR)$(MANDIR)/man8/ruptimed.8 \
+	  $(DESTDIR)$(MANDIR)/man1/ruptime-exporter.1
 
 # Exactly what install put there, and the drop-in directories it made.
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 	for dir in $(DROPINS); do rmdir $(DESTDIR)$(UNITDIR)/$$dir 2>/dev/null || true; done
+	rmdir $(DESTDIR)$(RULESDIR) $(DESTDIR)$(dir $(RULESDIR)) 2>/dev/null || true
 
 clean:
 	$(CARGO) clean

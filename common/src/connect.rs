@@ -138,7 +138,8 @@ impl Retry {
     }
 }
 
-/// Connects to the first of `addrs` that accepts, retrying with `backoff`.
+/// Connects to the first of `addrs` that accepts, retrying with `backoff`;
+/// `attempted` hears of each attempt and how it ended.
 ///
 /// A round tries each address in order; after a failed round it waits the next
 /// delay, unless that wait would end at or past `deadline` (see [`Retry`]).
@@ -151,15 +152,20 @@ pub fn connect_retry(
     addrs: &[SocketAddr],
     deadline: Instant,
     backoff: &Backoff,
+    attempted: &mut dyn FnMut(SocketAddr, &io::Result<TcpStream>),
 ) -> io::Result<TcpStream> {
     let mut retry = Retry::new(addrs.to_vec(), deadline, backoff)?;
     loop {
         let now = Instant::now();
         match retry.next(now) {
-            Attempt::Connect(addr) => match connect_once(&addr, deadline - now) {
-                Ok(stream) => return Ok(stream),
-                Err(e) => retry.failed(e),
-            },
+            Attempt::Connect(addr) => {
+                let made = connect_once(&addr, deadline - now);
+                attempted(addr, &made);
+                match made {
+                    Ok(stream) => return Ok(stream),
+                    Err(e) => retry.failed(e),
+                }
+            }
             Attempt::Sleep(until) => thread::sleep(until - now),
             Attempt::GiveUp(e) => return Err(e),
         }
@@ -270,8 +276,13 @@ mod tests {
             last: ms(4),
         };
         let start = Instant::now();
-        let err = connect_retry(&[refused_addr()], start + Duration::from_secs(30), &backoff)
-            .unwrap_err();
+        let err = connect_retry(
+            &[refused_addr()],
+            start + Duration::from_secs(30),
+            &backoff,
+            &mut |_, _| {},
+        )
+        .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
         assert!(start.elapsed() < Duration::from_secs(5));
     }
@@ -283,7 +294,8 @@ mod tests {
             last: Duration::from_secs(64),
         };
         let start = Instant::now();
-        let err = connect_retry(&[refused_addr()], start + ms(300), &backoff).unwrap_err();
+        let err = connect_retry(&[refused_addr()], start + ms(300), &backoff, &mut |_, _| {})
+            .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
         let took = start.elapsed();
         assert!(took >= ms(150) && took < ms(300), "took {took:?}");
@@ -298,8 +310,15 @@ mod tests {
             last: Duration::from_secs(10),
         };
         let deadline = Instant::now() + Duration::from_secs(5);
-        let stream = connect_retry(&[refused_addr(), live], deadline, &backoff).unwrap();
+        let mut tried = Vec::new();
+        let stream = connect_retry(&[refused_addr(), live], deadline, &backoff, &mut |a, r| {
+            tried.push((a, r.is_ok()))
+        })
+        .unwrap();
         assert_eq!(stream.peer_addr().unwrap(), live);
+        assert_eq!(tried.len(), 2);
+        assert_eq!(tried[1], (live, true));
+        assert!(!tried[0].1);
     }
 
     #[test]
@@ -314,7 +333,8 @@ mod tests {
             first: ms(20),
             last: Duration::from_secs(1),
         };
-        let stream = connect_retry(&[addr], Instant::now() + Duration::from_secs(5), &backoff);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let stream = connect_retry(&[addr], deadline, &backoff, &mut |_, _| {});
         assert_eq!(stream.unwrap().peer_addr().unwrap(), addr);
         server.join().unwrap().unwrap();
     }

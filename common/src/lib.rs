@@ -11,12 +11,15 @@
 //! - [`oserror`]: OS errors in the words users read.
 //! - [`server`]: `initserver`, a bound (and for streams, listening) socket.
 //! - [`timeout`]: SIGALRM-style timeouts around one blocking call.
+//! - [`systemd`]: what systemd passes a service (sockets, the notify socket), taken once.
 //! - [`threads`]: how many threads run, checked before every raw `fork`.
+//! - [`descriptors`]: the descriptor limit, raised for programs that hold many sockets.
 //! - [`uptime`]: this host's uptime line, as procps-ng 4.0.2 prints it.
 //! - [`logging`]: the `log` backend: syslog for the daemon, stderr in the foreground.
 
 pub mod connect;
 pub mod datagram;
+pub mod descriptors;
 pub mod duration;
 pub mod inherited;
 pub mod logging;
@@ -25,6 +28,7 @@ pub mod mode;
 pub mod oserror;
 pub mod resolve;
 pub mod server;
+pub mod systemd;
 pub mod threads;
 pub mod timeout;
 pub mod uptime;

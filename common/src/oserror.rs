@@ -12,6 +12,16 @@ pub fn describe(error: &io::Error) -> String {
     }
 }
 
+/// Whether `error` says descriptors or memory ran out (`EMFILE`, `ENFILE`,
+/// `ENOBUFS`, `ENOMEM`): the next call would meet it too, so a server
+/// pauses before accepting again.
+pub fn out_of_resources(error: &io::Error) -> bool {
+    matches!(
+        error.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -21,5 +31,19 @@ mod tests {
         let refused = io::Error::from_raw_os_error(libc::ECONNREFUSED);
         assert_eq!(describe(&refused), "Connection refused");
         assert_eq!(describe(&io::Error::other("odd reply")), "odd reply");
+    }
+
+    #[test]
+    fn running_out_is_told_from_other_errors() {
+        assert!(out_of_resources(&io::Error::from_raw_os_error(
+            libc::EMFILE
+        )));
+        assert!(out_of_resources(&io::Error::from_raw_os_error(
+            libc::ENOMEM
+        )));
+        assert!(!out_of_resources(&io::Error::from_raw_os_error(
+            libc::ECONNABORTED
+        )));
+        assert!(!out_of_resources(&io::Error::other("odd")));
     }
 }

@@ -75,27 +75,10 @@ pub struct Cli {
 
     /// Print Prometheus metrics (the OpenMetrics text format), each with a
     /// host label: for node_exporter's textfile collector or the
-    /// Pushgateway. Hosts that are down are in the metrics (ruptime_up 0),
-    /// so the exit status is 0 once they are written
+    /// Pushgateway. Hosts that are down are in the metrics (probe_success
+    /// 0), so the exit status is 0 once they are written
     #[arg(long, conflicts_with_all = ["json", "raw"])]
     pub prometheus: bool,
-
-    /// Serve Prometheus over HTTP on ADDR:PORT (:PORT, PORT or ADDR; default
-    /// 127.0.0.1:10090) until SIGTERM or SIGINT: /probe?target=HOST[:PORT]
-    /// [&mode=stream|fork|dgram] asks that host, /metrics tells of the
-    /// exporter; -m, -p, -w, -4 and -6 set what a probe does not say. A
-    /// probe's timeout is Prometheus's scrape timeout less 0.5 s, at most -w
-    #[arg(long, value_name = "ADDR:PORT", num_args = 0..=1,
-          default_missing_value = "127.0.0.1:10090",
-          value_parser = crate::exporter::listen_address,
-          conflicts_with_all = ["hosts", "files", "discover", "json", "prometheus", "raw", "order", "reverse"])]
-    pub exporter: Option<std::net::SocketAddr>,
-
-    /// With --exporter, the most probes at once; more wait for one to end,
-    /// until their deadline (then 503) [default: 256]
-    #[arg(long, value_name = "N", requires = "exporter", conflicts_with_all = ["hosts", "files", "discover"],
-          value_parser = clap::value_parser!(u32).range(1..=4096))]
-    pub max_probes: Option<u32>,
 
     /// Print what daemons send as received, control characters and all, even on a terminal
     #[arg(long)]
@@ -122,7 +105,7 @@ pub struct Cli {
     pub numeric: bool,
 
     /// A host to ask: a name, an IPv4 or IPv6 address, HOST:PORT or [V6ADDR]:PORT
-    #[arg(value_name = "HOST", required_unless_present_any = ["files", "discover", "generate", "exporter"])]
+    #[arg(value_name = "HOST", required_unless_present_any = ["files", "discover", "generate"])]
     pub hosts: Vec<String>,
 
     /// Print the man page or a completion script, and exit
@@ -139,9 +122,7 @@ ruptime [-m|--mode stream|fork|dgram] [-p|--port PORT|SERVICE]
         [-w|--timeout SECS] [-4|-6] [-f|--file FILE]... [-l|-t|-u] [-r]
         [--json|--prometheus] [--raw] [--pace N] HOST...
 ruptime --discover [-6] [-I|--interface NAME]... [-n] [-p|--port PORT]
-        [-w|--timeout SECS] [--json|--prometheus] [--raw]
-ruptime --exporter [ADDR:PORT] [-m|--mode MODE] [-p|--port PORT]
-        [-w|--timeout SECS] [-4|-6] [--max-probes N]",
+        [-w|--timeout SECS] [--json|--prometheus] [--raw]",
     sections: SECTIONS,
 };
 
@@ -156,18 +137,16 @@ ruptime -f fleet.txt -l            a fleet from a file, busiest first
 ruptime -f fleet.txt --json | jq -r '.[] | select(.up | not) | .host'
                                    the hosts that are down
 ruptime --discover                 every host on the local networks
-ruptime --prometheus -f fleet.txt  the fleet as Prometheus metrics
-ruptime --exporter 0.0.0.0:10090   serve Prometheus: /probe?target=HOST",
+ruptime --prometheus -f fleet.txt  the fleet as Prometheus metrics",
     ),
     (
         "EXIT STATUS",
         "\
 0  every host answered (--discover: a host answered); a reply that
    is not an uptime line is an answer, printed as received;
-   --prometheus: the metrics were written; --exporter: SIGTERM or
-   SIGINT ended it
+   --prometheus: the metrics were written
 1  a host did not answer, or its daemon sent its error line; the
-   results could not be written; --exporter: it could not listen
+   results could not be written
 2  a usage error (a bad option, port or host list)",
     ),
     (
@@ -191,5 +170,5 @@ dgram         send a datagram over UDP; the daemon answers with one
               answer it without amplifying; the original daemon
               ignores what it holds",
     ),
-    ("SEE ALSO", "ruptimed(8), uptime(1)"),
+    ("SEE ALSO", "ruptimed(8), ruptime-exporter(1), uptime(1)"),
 ];

@@ -8,16 +8,16 @@
 //! - [`output`]: printing, as the original, a [`table`] or [`json`];
 //!   [`escape`]: remote bytes made safe for a terminal.
 //! - [`names`]: reverse lookups for discovered hosts.
-//! - [`exporter`]: `--exporter`, the Prometheus exporter, and the metrics
-//!   `--prometheus` prints.
+//! - [`metrics`]: a host's result as Prometheus metrics, for `--prometheus`
+//!   and `ruptime-exporter`.
 //!
 //! [`run`] puts them together.
 
 pub mod cli;
 pub mod escape;
-pub mod exporter;
 pub mod hosts;
 pub mod json;
+pub mod metrics;
 pub mod names;
 pub mod output;
 pub mod progress;
@@ -31,7 +31,6 @@ use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use nix::sys::resource::{Resource, getrlimit, setrlimit};
 use ruptime_common::duration::show_seconds;
 use ruptime_common::mode::Mode;
 use ruptime_common::oserror::describe;
@@ -68,7 +67,7 @@ pub fn run(cli: &Cli) -> ExitCode {
     }
     // Fork mode waits for its children: SIGCHLD must not be ignored.
     let _ = ruptime_common::inherited::reset_signals();
-    raise_descriptor_limit();
+    ruptime_common::descriptors::raise_limit();
     let family = match (cli.ipv4, cli.ipv6) {
         (true, _) => Family::V4,
         (_, true) => Family::V6,
@@ -85,9 +84,6 @@ pub fn run(cli: &Cli) -> ExitCode {
     };
     let mut options = Options::new(family, cli.timeout);
     options.pace = cli.pace;
-    if let Some(listen) = cli.exporter {
-        return export(cli, listen, options);
-    }
     let mut rows = if cli.discover {
         match discover(cli, port, &options) {
             Ok(rows) => rows,
@@ -207,42 +203,7 @@ fn port(cli: &Cli, proto: Proto) -> Result<u16, ExitCode> {
     }
 }
 
-/// Runs the exporter on `listen`.
-fn export(cli: &Cli, listen: std::net::SocketAddr, options: Options) -> ExitCode {
-    let (tcp_port, udp_port) = match (port(cli, Proto::Tcp), port(cli, Proto::Udp)) {
-        (Ok(tcp), Ok(udp)) => (tcp, udp),
-        (Err(status), _) | (_, Err(status)) => return status,
-    };
-    let config = exporter::Config {
-        listen,
-        defaults: exporter::request::Defaults {
-            mode: cli.mode,
-            tcp_port,
-            udp_port,
-            timeout: cli.timeout,
-        },
-        options,
-        max_probes: cli.max_probes.map_or(exporter::MAX_PROBES, |n| {
-            usize::try_from(n).unwrap_or(usize::MAX)
-        }),
-    };
-    match exporter::serve(config) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(FAILED, &format!("--exporter: {e}")),
-    }
-}
-
 fn fail(status: u8, message: &str) -> ExitCode {
     eprintln!("ruptime: {message}");
     ExitCode::from(status)
-}
-
-/// Lets a run hold as many sockets as the hard limit allows: a fleet of
-/// thousands of hosts is asked at once.
-fn raise_descriptor_limit() {
-    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE)
-        && soft < hard
-    {
-        let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
-    }
 }

@@ -8,9 +8,8 @@
 use std::io::{self, IsTerminal, Write};
 
 use crate::escape::escape;
-use crate::exporter::exposition;
 use crate::row::Row;
-use crate::{json, table};
+use crate::{json, metrics, table};
 
 /// What to print.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +45,10 @@ pub fn print(rows: &[Row], how: Presentation) -> io::Result<()> {
             let mut buffered = io::BufWriter::new(&mut out);
             json::write(rows, &mut buffered).and_then(|()| buffered.flush())?;
         }
-        Format::Prometheus => out.write_all(exposition::fleet(rows).as_bytes())?,
+        Format::Prometheus => {
+            let text = metrics::fleet(rows, std::time::SystemTime::now());
+            out.write_all(text.as_bytes())?;
+        }
         Format::Single => single(rows, safe, &mut out)?,
         Format::Table => out.write_all(table::render(rows, safe).as_bytes())?,
     }

@@ -2,8 +2,8 @@
 //! this host's uptime line.
 //!
 //! - [`cli`]: the command line; [`allow`]: who may ask (`--allow`).
-//! - [`listen`]: binding the sockets (all addresses by default); [`notify`]:
-//!   what systemd passes in the environment, taken once.
+//! - [`listen`]: binding the sockets (all addresses by default), or taking
+//!   those systemd passes.
 //! - [`daemon`]: detaching, with the verdict reported to the terminal;
 //!   [`descriptors`]: inherited descriptors kept from commands.
 //! - [`pidfile`]: the locked pid file; [`privileges`]: dropping root.
@@ -27,7 +27,6 @@ pub mod fatal;
 pub mod forked;
 pub mod guard;
 pub mod listen;
-pub mod notify;
 pub mod pidfile;
 pub mod privileges;
 pub mod ratelimit;
@@ -41,11 +40,11 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use notify::Systemd;
 use ruptime_common::logging::{self, Fallback, Logger, Target};
 use ruptime_common::mode::Mode;
 use ruptime_common::oserror::describe;
 use ruptime_common::resolve;
+use ruptime_common::systemd::Systemd;
 
 use cli::Cli;
 use command::Command;

@@ -1,4 +1,4 @@
-//! The Prometheus side of the exporter's tests: `ruptime --exporter` on
+//! The Prometheus side of the exporter's tests: `ruptime-exporter` on
 //! loopback, HTTP requests to it, and a real Prometheus (Debian's package)
 //! scraping it, asked through its HTTP API; all stopped when dropped.
 
@@ -62,10 +62,12 @@ pub fn get(agent: &Agent, url: &str, headers: &[(&str, &str)]) -> Answer {
     }
 }
 
-/// `ruptime --exporter 127.0.0.1:0 ARGS`, once it listens.
+/// `ruptime-exporter --web.listen-address 127.0.0.1:0 ARGS`, once it listens.
 pub fn exporter(args: &[&str]) -> Daemon {
-    let mut command = Command::new(bin("ruptime"));
-    command.args(["--exporter", "127.0.0.1:0"]).args(args);
+    let mut command = Command::new(bin("ruptime-exporter"));
+    command
+        .args(["--web.listen-address", "127.0.0.1:0"])
+        .args(args);
     Daemon::spawn(command, 1)
 }
 

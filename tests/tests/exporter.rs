@@ -1,6 +1,6 @@
-//! `ruptime --exporter` and `--prometheus`, with a real Prometheus (Debian's
-//! package) scraping the exporter on loopback, and promtool checking what
-//! both write.
+//! `ruptime-exporter` and `ruptime --prometheus`, with a real Prometheus
+//! (Debian's package) scraping the exporter on loopback, and promtool
+//! checking what both write.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -54,12 +54,12 @@ fn sample(text: &str, name: &str) -> Option<f64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// Asserts that `answer` is a probe's 200 with `ruptime_up` at `up`.
-fn assert_up(answer: &ruptime_tests::prometheus::Answer, up: f64) {
+/// Asserts that `answer` is a probe's 200 with `probe_success` at `success`.
+fn assert_success(answer: &ruptime_tests::prometheus::Answer, success: f64) {
     assert_eq!(answer.status, 200, "{answer:?}");
     assert_eq!(
-        sample(&answer.body, "ruptime_up"),
-        Some(up),
+        sample(&answer.body, "probe_success"),
+        Some(success),
         "{}",
         answer.body
     );
@@ -91,7 +91,7 @@ fn prometheus_scrapes_live_refused_and_silent_hosts() {
     let fixed = fixed_daemon();
     let quiet = silent();
     let refused = refused_port();
-    let exporter = exporter(&["-w", "3"]);
+    let exporter = exporter(&["--probe.timeout", "3"]);
     let at = |port: u16| format!("127.0.0.1:{port}");
     let live_stream = at(stream.port());
     let live_dgram = at(dgram.port());
@@ -121,7 +121,7 @@ fn prometheus_scrapes_live_refused_and_silent_hosts() {
         exporter.addrs[0]
     );
     let prometheus = Prometheus::start(dir.path(), &config);
-    let ups = prometheus.wait_for("ruptime_up", SCRAPED, |series| series.len() == 6);
+    let ups = prometheus.wait_for("probe_success", SCRAPED, |series| series.len() == 6);
     let up_of = |instance: &str| {
         ups.iter()
             .find(|(labels, _)| labels["instance"] == instance)
@@ -158,6 +158,17 @@ fn prometheus_scrapes_live_refused_and_silent_hosts() {
         assert_eq!(got.len(), 1, "{name}: {got:?}");
         assert_eq!(got[0].1, want, "{name}");
     }
+    // The boot time is the probe's time less the uptime: within a few
+    // seconds (the scrape interval, and the time the query takes) of now
+    // less 273 900 s.
+    let boot = prometheus.query(&format!(
+        "time() - 273900 - ruptime_boot_time_seconds{{instance='{live_fixed}'}}"
+    ));
+    assert!(
+        boot.first()
+            .is_some_and(|(_, lag)| (-1.0..5.0).contains(lag)),
+        "{boot:?}"
+    );
     assert_eq!(row["uptime_seconds"], 273_900);
 
     // A real daemon's load: Prometheus's latest sample is what --json read
@@ -232,7 +243,7 @@ fn promtool_accepts_the_probe_and_the_fleet_output() {
     let daemon = fixed_daemon();
     let live = format!("127.0.0.1:{}", daemon.port());
     let refused = format!("127.0.0.1:{}", refused_port());
-    let exporter = exporter(&["-w", "2"]);
+    let exporter = exporter(&["--probe.timeout", "2"]);
     let http = agent(Duration::from_secs(20));
     for target in [&live, &refused] {
         let url = format!("http://{}/probe?target={target}", exporter.addrs[0]);
@@ -255,9 +266,9 @@ fn promtool_accepts_the_probe_and_the_fleet_output() {
     let text = done.stdout_text();
     promtool_check(&text);
     for line in [
-        format!("ruptime_up{{host=\"{live}\"}} 1"),
-        format!("ruptime_up{{host=\"{refused}\"}} 0"),
-        "ruptime_up{host=\"localhost:1\"} 0".to_owned(),
+        format!("probe_success{{host=\"{live}\"}} 1"),
+        format!("probe_success{{host=\"{refused}\"}} 0"),
+        "probe_success{host=\"localhost:1\"} 0".to_owned(),
     ] {
         assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
     }
@@ -344,7 +355,7 @@ fn bad_requests_get_a_reason() {
 #[test]
 fn a_scrape_timeout_of_one_second_ends_a_silent_probe_within_it() {
     let quiet = silent();
-    let exporter = exporter(&["-w", "30"]);
+    let exporter = exporter(&["--probe.timeout", "30"]);
     let http = agent(Duration::from_secs(40));
     let url = format!(
         "http://{}/probe?target=127.0.0.1:{}",
@@ -355,27 +366,27 @@ fn a_scrape_timeout_of_one_second_ends_a_silent_probe_within_it() {
     let start = Instant::now();
     let answer = get(&http, &url, &header);
     let took = start.elapsed();
-    assert_up(&answer, 0.0);
-    let probed = sample(&answer.body, "ruptime_probe_duration_seconds").unwrap_or(f64::NAN);
+    assert_success(&answer, 0.0);
+    let probed = sample(&answer.body, "probe_duration_seconds").unwrap_or(f64::NAN);
     assert!((0.4..0.9).contains(&probed), "probe took {probed} s");
     assert!(took < Duration::from_secs(1), "the answer took {took:?}");
     // Without the header, the exporter's --timeout.
-    let exporter = ruptime_tests::prometheus::exporter(&["-w", "1.5"]);
+    let exporter = ruptime_tests::prometheus::exporter(&["--probe.timeout", "1.5"]);
     let url = format!(
         "http://{}/probe?target=127.0.0.1:{}&mode=fork",
         exporter.addrs[0],
         port_of(&quiet)
     );
     let answer = get(&http, &url, &[]);
-    let probed = sample(&answer.body, "ruptime_probe_duration_seconds").unwrap_or(f64::NAN);
+    let probed = sample(&answer.body, "probe_duration_seconds").unwrap_or(f64::NAN);
     assert!((1.4..3.0).contains(&probed), "fork probe took {probed} s");
-    assert_up(&answer, 0.0);
+    assert_success(&answer, 0.0);
 }
 
 #[test]
 fn probes_beyond_the_limit_wait_then_get_503() {
     let quiet = silent();
-    let exporter = exporter(&["-w", "4", "--max-probes", "2"]);
+    let exporter = exporter(&["--probe.timeout", "4", "--web.max-requests", "2"]);
     let base = format!("http://{}", exporter.addrs[0]);
     let target = format!("{base}/probe?target=127.0.0.1:{}", port_of(&quiet));
     let holders: Vec<_> = (0..2)
@@ -415,7 +426,7 @@ fn probes_beyond_the_limit_wait_then_get_503() {
     }
     for holder in holders {
         let answer = holder.join().expect("a holder");
-        assert_up(&answer, 0.0);
+        assert_success(&answer, 0.0);
     }
     let metrics = get(&http, &format!("{base}/metrics"), &[]).body;
     assert!(
@@ -442,7 +453,7 @@ fn a_client_that_sends_no_request_is_cut_off_and_holds_nothing() {
     let http = agent(Duration::from_secs(20));
     let url = format!("http://{addr}/probe?target=127.0.0.1:{}", daemon.port());
     let answer = get(&http, &url, &[]);
-    assert_up(&answer, 1.0);
+    assert_success(&answer, 1.0);
     let start = Instant::now();
     for stream in [&mut idle, &mut partial] {
         stream
@@ -452,7 +463,10 @@ fn a_client_that_sends_no_request_is_cut_off_and_holds_nothing() {
         let read = stream.read_to_end(&mut rest);
         assert!(read.is_ok(), "not closed: {read:?}");
         let text = String::from_utf8_lossy(&rest);
-        assert!(!text.contains("ruptime_up"), "a probe was answered: {text}");
+        assert!(
+            !text.contains("probe_success"),
+            "a probe was answered: {text}"
+        );
     }
     let took = start.elapsed();
     assert!(
@@ -466,33 +480,64 @@ fn a_client_that_sends_no_request_is_cut_off_and_holds_nothing() {
 fn sigterm_and_sigint_end_it_with_status_0() {
     for signal in [Signal::SIGTERM, Signal::SIGINT] {
         let exporter = exporter(&[]);
+        let addr = exporter.addrs[0];
         let (status, stderr) = exporter.stop(signal);
         assert_eq!(status.code(), Some(0), "{signal}: {stderr}");
-        assert_eq!(stderr, "", "{signal}");
+        // Its log: the start, nothing else.
+        assert_eq!(
+            stderr,
+            format!(
+                "ruptime-exporter: serving on {addr} (ruptime-exporter {})\n",
+                env!("CARGO_PKG_VERSION")
+            ),
+            "{signal}"
+        );
     }
     let taken = TcpListener::bind("127.0.0.1:0").expect("a port");
     let spec = format!("127.0.0.1:{}", port_of(&taken));
-    let done = ruptime(&["--exporter", &spec]);
+    let done = exporter_run(&["--web.listen-address", &spec]);
     assert_eq!(done.code(), 1, "{done:?}");
     assert_eq!(
         done.stderr,
-        format!("ruptime: --exporter: cannot listen on {spec}: Address already in use\n")
+        format!("ruptime-exporter: cannot listen on {spec}: Address already in use\n")
     );
-    let done = ruptime(&["--exporter", "1e19"]);
-    assert_eq!(done.code(), 2, "{done:?}");
-    let done = ruptime(&["--exporter", ":80", "alpha"]);
-    assert_eq!(done.code(), 2, "{done:?}");
-    let done = ruptime(&["--max-probes", "5", "alpha"]);
-    assert_eq!(done.code(), 2, "{done:?}");
+    for bad in [
+        &["--web.listen-address", "1e19"][..],
+        &["--web.listen-address", "[::1]"],
+        &["--web.max-requests", "0"],
+        &["--probe.timeout", "1e19"],
+        &["--probe.port", "nosuchservice"],
+        &["--web.systemd-socket", "--web.listen-address", ":80"],
+    ] {
+        let done = exporter_run(bad);
+        assert_eq!(done.code(), 2, "{bad:?}: {done:?}");
+        let first = done.stderr.lines().next().unwrap_or_default();
+        assert!(first.contains(bad[0]), "{bad:?}: {done:?}");
+    }
+    // The client serves nothing: the exporter is a program of its own.
+    for gone in [&["--exporter"][..], &["--max-probes", "5", "alpha"]] {
+        let done = ruptime(gone);
+        assert_eq!(done.code(), 2, "{gone:?}: {done:?}");
+    }
 }
 
-/// A daemon on 127.0.0.1 and an exporter asking with `-w timeout`, in `net`.
+/// `ruptime-exporter ARGS`, to its end (within 30 s).
+fn exporter_run(args: &[&str]) -> ruptime_tests::process::Finished {
+    ruptime_tests::process::run(&bin("ruptime-exporter"), args, Duration::from_secs(30))
+}
+
+/// A daemon on 127.0.0.1 and an exporter asking within `timeout`, in `net`.
 fn served_in(net: &FleetNet, timeout: &str) -> (Daemon, Daemon) {
     let daemon = Daemon::start_command(net.command(&bin("ruptimed"), &[]), &["-l", "127.0.0.1"]);
-    let args = ["--exporter", "127.0.0.1:0", "-w", timeout];
+    let args = [
+        "--web.listen-address",
+        "127.0.0.1:0",
+        "--probe.timeout",
+        timeout,
+    ];
     (
         daemon,
-        Daemon::spawn(net.command(&bin("ruptime"), &args), 1),
+        Daemon::spawn(net.command(&bin("ruptime-exporter"), &args), 1),
     )
 }
 
@@ -530,35 +575,15 @@ fn hung_lookups_leave_a_bounded_number_of_threads() {
                 .collect::<Vec<_>>()
         });
         for (answer, took) in &answers {
-            assert_up(answer, 0.0);
+            assert_success(answer, 0.0);
             assert!(*took < Duration::from_secs(5), "a probe took {took:?}");
         }
         let now = threads();
         assert!((1..=64 + 40).contains(&now), "round {round}: {now} threads");
         let live = format!("{base}/probe?target=127.0.0.1:{}", daemon.port());
         let answer = net.inside(|| get(&agent(Duration::from_secs(20)), &live, &[]));
-        assert_up(&answer, 1.0);
+        assert_success(&answer, 1.0);
         eprintln!("round {round}: {now} threads");
-    }
-}
-
-/// The processes whose command line holds `needle` (arguments end in NUL).
-fn processes_naming(needle: &str) -> Vec<u32> {
-    ruptime_tests::procfs::pids()
-        .into_iter()
-        .filter(|pid| ruptime_tests::procfs::command_line(*pid).contains(needle))
-        .collect()
-}
-
-/// Waits up to `limit` for no process to name `needle`; how many are left.
-fn none_left(needle: &str, limit: Duration) -> Vec<u32> {
-    let deadline = Instant::now() + limit;
-    loop {
-        let left = processes_naming(needle);
-        if left.is_empty() || Instant::now() >= deadline {
-            return left;
-        }
-        thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -567,10 +592,9 @@ fn a_probe_outlives_its_client_holding_its_slot_and_never_its_timeout() {
     let quiet = silent();
     let quiet_udp =
         std::net::UdpSocket::bind(("127.0.0.1", port_of(&quiet))).expect("a silent UDP port");
-    let exporter = exporter(&["-w", "2", "--max-probes", "3"]);
+    let exporter = exporter(&["--probe.timeout", "2", "--web.max-requests", "3"]);
     let base = format!("http://{}", exporter.addrs[0]);
     let target = format!("127.0.0.1:{}", port_of(&quiet));
-    let child_arg = format!("--port\0{}\0", port_of(&quiet));
     let impatient = agent(Duration::from_millis(300));
     let header = ("X-Prometheus-Scrape-Timeout-Seconds", "86400");
     for mode in ["stream", "fork", "dgram"] {
@@ -593,10 +617,10 @@ fn a_probe_outlives_its_client_holding_its_slot_and_never_its_timeout() {
     let start = Instant::now();
     let url = format!("{base}/probe?target={target}");
     let answer = get(&http, &url, &[header]);
-    assert_up(&answer, 0.0);
+    assert_success(&answer, 0.0);
     let took = start.elapsed();
     assert!(took < Duration::from_secs(6), "{took:?}");
-    let probed = sample(&answer.body, "ruptime_probe_duration_seconds").unwrap_or(f64::NAN);
+    let probed = sample(&answer.body, "probe_duration_seconds").unwrap_or(f64::NAN);
     assert!(
         probed <= 2.1,
         "a header of a day gave a probe of {probed} s"
@@ -610,41 +634,40 @@ fn a_probe_outlives_its_client_holding_its_slot_and_never_its_timeout() {
         metrics.contains("ruptime_exporter_probes_total{mode=\"fork\",outcome=\"down\"} 1\n"),
         "{metrics}"
     );
-    assert_eq!(
-        none_left(&child_arg, Duration::from_secs(5)),
-        Vec::<u32>::new()
-    );
     drop(quiet_udp);
 }
 
+/// Fork-mode probes ask over TCP from the exporter's own process: no
+/// child process, no exec, whatever their number.
 #[test]
-fn fork_probes_leave_no_process_behind_them_at_exit() {
+fn fork_probes_run_in_the_exporter_s_own_process() {
     let quiet = silent();
-    let exporter = exporter(&["-w", "30"]);
+    let exporter = exporter(&["--probe.timeout", "3"]);
     let base = format!("http://{}", exporter.addrs[0]);
     let target = format!("127.0.0.1:{}", port_of(&quiet));
-    let child_arg = format!("--port\0{}\0", port_of(&quiet));
+    let pid = exporter.pid().as_raw().unsigned_abs();
     let impatient = agent(Duration::from_millis(300));
     for _ in 0..5 {
         let url = format!("{base}/probe?target={target}&mode=fork");
         assert!(impatient.get(&url).call().is_err());
     }
-    // Each probe is a child ruptime and its query process.
+    let http = agent(Duration::from_secs(20));
     let deadline = Instant::now() + Duration::from_secs(10);
-    while processes_naming(&child_arg).len() < 10 {
-        assert!(
-            Instant::now() < deadline,
-            "{:?}",
-            processes_naming(&child_arg)
-        );
+    while !get(&http, &format!("{base}/metrics"), &[])
+        .body
+        .contains("ruptime_exporter_probes_in_flight 5\n")
+    {
+        assert!(Instant::now() < deadline, "five probes never went on");
         thread::sleep(Duration::from_millis(20));
     }
+    let children = ruptime_tests::procfs::children(pid);
+    assert_eq!(children, Vec::<u32>::new(), "the exporter forked");
+    let daemon = Daemon::start(&["-l", "127.0.0.1", "-m", "fork"]);
+    let url = format!("{base}/probe?target=127.0.0.1:{}&mode=fork", daemon.port());
+    assert_success(&get(&http, &url, &[]), 1.0);
+    assert_eq!(ruptime_tests::procfs::children(pid), Vec::<u32>::new());
     let (status, stderr) = exporter.terminate();
     assert_eq!(status.code(), Some(0), "{stderr}");
-    assert_eq!(
-        none_left(&child_arg, Duration::from_secs(5)),
-        Vec::<u32>::new()
-    );
 }
 
 #[test]
@@ -744,7 +767,7 @@ fn idle_connections_make_room_for_a_scrape() {
         let start = Instant::now();
         let answer = get(&http, &url, &[]);
         let took = start.elapsed();
-        assert_up(&answer, 1.0);
+        assert_success(&answer, 1.0);
         assert!(took < Duration::from_secs(3), "answered after {took:?}");
     }
     drop(idle);
@@ -778,15 +801,15 @@ fn a_slow_lookup_comes_out_of_the_probe_s_time() {
     };
     // The name resolves, slowly.
     let answer = ask("slow.test", daemon.port());
-    assert_up(&answer, 1.0);
-    let probed = sample(&answer.body, "ruptime_probe_duration_seconds").unwrap_or(f64::NAN);
+    assert_success(&answer, 1.0);
+    let probed = sample(&answer.body, "probe_duration_seconds").unwrap_or(f64::NAN);
     assert!(
         probed >= 1.4,
         "the lookup took {probed} s: not the slow server's"
     );
     let answer = ask("slower.test", port_of(&quiet));
-    assert_up(&answer, 0.0);
-    let probed = sample(&answer.body, "ruptime_probe_duration_seconds").unwrap_or(f64::NAN);
+    assert_success(&answer, 0.0);
+    let probed = sample(&answer.body, "probe_duration_seconds").unwrap_or(f64::NAN);
     assert!(
         (1.4..2.2).contains(&probed),
         "the probe took {probed} s of 2"
@@ -799,7 +822,7 @@ fn a_slow_lookup_comes_out_of_the_probe_s_time() {
 fn a_burst_past_the_connection_limit_is_answered_whole() {
     ruptime_tests::process::raise_descriptor_limit();
     let quiet = silent();
-    let exporter = exporter(&["-w", "2", "--max-probes", "2000"]);
+    let exporter = exporter(&["--probe.timeout", "2", "--web.max-requests", "2000"]);
     let addr = exporter.addrs[0];
     let request = format!(
         "GET /probe?target=127.0.0.1:{} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
@@ -829,7 +852,7 @@ fn a_burst_past_the_connection_limit_is_answered_whole() {
         .filter(|a| !a.starts_with("HTTP/1.1 200"))
         .count();
     assert_eq!(unanswered, 0, "of {}", answers.len());
-    assert!(answers.iter().all(|a| a.contains("\nruptime_up 0\n")));
+    assert!(answers.iter().all(|a| a.contains("\nprobe_success 0\n")));
 }
 
 /// `--prometheus` output as node_exporter's textfile collector reads it,
@@ -851,8 +874,8 @@ fn node_exporter_and_the_pushgateway_take_the_fleet_output() {
     std::fs::write(dir.path().join("ruptime.prom"), &done.stdout).expect("the file");
     let wanted = |text: &str, labels: &str| {
         for line in [
-            format!("ruptime_up{{host=\"{live}\"{labels}}} 1"),
-            format!("ruptime_up{{host=\"{refused}\"{labels}}} 0"),
+            format!("probe_success{{host=\"{live}\"{labels}}} 1"),
+            format!("probe_success{{host=\"{refused}\"{labels}}} 0"),
             format!("ruptime_load15{{host=\"{live}\"{labels}}} 12.75"),
             format!("ruptime_uptime_seconds{{host=\"{live}\"{labels}}} 273900"),
         ] {

@@ -12,13 +12,17 @@ use ruptime_tests::process::{run, run_command};
 use ruptime_tests::skip::have_tools;
 use tempfile::TempDir;
 
-const UNITS: [&str; 5] = [
+const UNITS: [&str; 6] = [
     "ruptimed.service",
     "ruptimed.socket",
     "ruptimed-inetd.socket",
     "ruptimed-inetd@.service",
     "ruptime-exporter.service",
+    "ruptime-exporter.socket",
 ];
+
+/// The programs, as completions name them.
+const PROGRAMS: [&str; 3] = ["ruptime", "ruptimed", "ruptime-exporter"];
 
 /// Every file below `dir`, relative to it, sorted.
 fn files(dir: &Path) -> Vec<PathBuf> {
@@ -60,7 +64,7 @@ fn install_honours_prefix_and_destdir_and_uninstall_removes_it_all() {
     }
     let dest = TempDir::new().unwrap();
     make("install", dest.path(), &["PREFIX=/opt/ruptime"]);
-    let mut expected: Vec<PathBuf> = ["bin/ruptime", "sbin/ruptimed"]
+    let mut expected: Vec<PathBuf> = ["bin/ruptime", "bin/ruptime-exporter", "sbin/ruptimed"]
         .iter()
         .map(PathBuf::from)
         .collect();
@@ -74,15 +78,16 @@ fn install_honours_prefix_and_destdir_and_uninstall_removes_it_all() {
     expected.push("lib/systemd/system/ruptime-exporter.service.d/hardening.conf".into());
     for doc in [
         "share/man/man1/ruptime.1",
+        "share/man/man1/ruptime-exporter.1",
         "share/man/man8/ruptimed.8",
-        "share/bash-completion/completions/ruptime",
-        "share/bash-completion/completions/ruptimed",
-        "share/zsh/site-functions/_ruptime",
-        "share/zsh/site-functions/_ruptimed",
-        "share/fish/vendor_completions.d/ruptime.fish",
-        "share/fish/vendor_completions.d/ruptimed.fish",
+        "share/ruptime/prometheus/ruptime.rules.yml",
     ] {
         expected.push(doc.into());
+    }
+    for program in PROGRAMS {
+        expected.push(format!("share/bash-completion/completions/{program}").into());
+        expected.push(format!("share/zsh/site-functions/_{program}").into());
+        expected.push(format!("share/fish/vendor_completions.d/{program}.fish").into());
     }
     let mut expected: Vec<PathBuf> = expected
         .iter()
@@ -105,7 +110,7 @@ fn install_honours_prefix_and_destdir_and_uninstall_removes_it_all() {
     )
     .unwrap();
     assert!(
-        exporter.contains("\nExecStart=/opt/ruptime/bin/ruptime --exporter 127.0.0.1:10090\n"),
+        exporter.contains("\nExecStart=/opt/ruptime/bin/ruptime-exporter --web.systemd-socket\n"),
         "{exporter}"
     );
     make("uninstall", dest.path(), &["PREFIX=/opt/ruptime"]);
@@ -208,6 +213,18 @@ fn the_man_pages_render_and_the_completions_load() {
                 "PROTOCOL",
             ][..],
         ),
+        (
+            "man1/ruptime-exporter.1",
+            &[
+                "NAME",
+                "SYNOPSIS",
+                "OPTIONS",
+                "ENDPOINTS",
+                "EXAMPLES",
+                "EXIT STATUS",
+                "FILES",
+            ][..],
+        ),
     ] {
         let path = share.join("man").join(page);
         let mut man = Command::new("man");
@@ -228,19 +245,16 @@ fn the_man_pages_render_and_the_completions_load() {
                 "{page}: no {section} in {headings:?}"
             );
         }
-        assert!(
-            text.contains("--discover") || page.starts_with("man8"),
-            "{page}"
-        );
         // Reads like a Debian man page: the synopsis as the README has it
         // (option arguments and all), 80 columns, no clap or Markdown left.
         let readme =
             fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
-        let synopsis = if page.starts_with("man1") {
-            ruptime::cli::MANUAL.synopsis
-        } else {
-            ruptimed::cli::MANUAL.synopsis
+        let (synopsis, option) = match page {
+            "man1/ruptime.1" => (ruptime::cli::MANUAL.synopsis, "--discover"),
+            "man8/ruptimed.8" => (ruptimed::cli::MANUAL.synopsis, "--inetd"),
+            _ => (ruptime_exporter::cli::MANUAL.synopsis, "--web.config.file"),
         };
+        assert!(text.contains(option), "{page}: no {option}");
         assert!(
             readme.contains(synopsis),
             "{page}: the README's synopsis differs"
@@ -257,7 +271,7 @@ fn the_man_pages_render_and_the_completions_load() {
         let long: Vec<&str> = text.lines().filter(|l| l.chars().count() > 80).collect();
         assert!(long.is_empty(), "{page}: lines over 80 columns: {long:?}");
     }
-    for program in ["ruptime", "ruptimed"] {
+    for program in PROGRAMS {
         let script = share.join("bash-completion/completions").join(program);
         let check = format!("source {}; complete -p {program}", script.display());
         let out = run(Path::new("bash"), &["-c", &check], Duration::from_secs(30));
@@ -268,7 +282,7 @@ fn the_man_pages_render_and_the_completions_load() {
         let fish =
             fs::read_to_string(share.join(format!("fish/vendor_completions.d/{program}.fish")))
                 .unwrap();
-        assert!(fish.contains("-l mode"), "{program}: {fish}");
+        assert!(fish.contains("mode"), "{program}: {fish}");
         let zsh = fs::read_to_string(share.join(format!("zsh/site-functions/_{program}"))).unwrap();
         assert!(zsh.starts_with(&format!("#compdef {program}")), "{program}");
     }

@@ -18,10 +18,10 @@ use std::time::{Duration, Instant};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use ruptime_common::datagram::{PADDED_LEN, padded_request};
+use ruptime_common::oserror::describe;
 use ruptime_common::timeout::with_deadline;
 
-use super::{Answer, MAX_DATAGRAM, Options, Outcome, QueryError};
-use crate::target::Target;
+use super::{Answer, MAX_DATAGRAM, Options, Outcome, QueryError, Trace};
 
 /// The request: a NUL, as the original sends, then the marker and padding.
 pub(super) const REQUEST: [u8; PADDED_LEN] = padded_request();
@@ -159,16 +159,21 @@ fn connected(addr: &SocketAddr) -> io::Result<UdpSocket> {
     Ok(socket)
 }
 
-/// Asks `target` over UDP from this thread, waiting in `poll` under SIGALRM.
-pub(super) fn ask(target: &Target, options: &Options) -> Outcome {
-    let addrs = target.addresses(options.family)?;
-    let now = Instant::now();
-    let mut query = Datagram::new(addrs, now + options.timeout, now, options);
+/// Asks `addrs` over UDP from this thread by `deadline`, waiting in `poll`
+/// under SIGALRM; `trace` hears of each step.
+pub(super) fn ask(
+    addrs: Vec<SocketAddr>,
+    deadline: Instant,
+    options: &Options,
+    trace: &mut dyn Trace,
+) -> Outcome {
+    let mut query = Datagram::new(addrs, deadline, Instant::now(), options);
     let mut sockets: Vec<Option<UdpSocket>> = Vec::new();
     for (i, addr) in query.addrs().to_vec().iter().enumerate() {
         match connected(addr) {
             Ok(socket) => sockets.push(Some(socket)),
             Err(e) => {
+                trace.note(format_args!("{addr}: {}", describe(&e)));
                 query.closed(i, e);
                 sockets.push(None);
             }
@@ -183,7 +188,9 @@ pub(super) fn ask(target: &Target, options: &Options) -> Outcome {
             Step::Send(until) => {
                 for (i, socket) in sockets.iter().enumerate() {
                     if let Some(socket) = socket {
-                        query.sent(i, socket.send(&REQUEST));
+                        let sent = socket.send(&REQUEST);
+                        note_sent(trace, query.addrs()[i], &sent);
+                        query.sent(i, sent);
                     }
                 }
                 until
@@ -203,11 +210,24 @@ pub(super) fn ask(target: &Target, options: &Options) -> Outcome {
         };
         for r in ready {
             let (i, socket) = open[r];
-            if let Some(outcome) = query.received(i, socket.recv(&mut buf).map(|n| &buf[..n])) {
+            let got = socket.recv(&mut buf);
+            match &got {
+                Ok(n) => trace.note(format_args!("{n} bytes from {}", query.addrs()[i])),
+                Err(e) => trace.note(format_args!("{}: {}", query.addrs()[i], describe(e))),
+            }
+            if let Some(outcome) = query.received(i, got.map(|n| &buf[..n])) {
                 return outcome;
             }
         }
         step = query.due(Instant::now());
+    }
+}
+
+/// Tells `trace` how sending the request to `addr` went.
+fn note_sent(trace: &mut dyn Trace, addr: SocketAddr, sent: &io::Result<usize>) {
+    match sent {
+        Ok(n) => trace.note(format_args!("sent the request to {addr} ({n} bytes)")),
+        Err(e) => trace.note(format_args!("sending to {addr}: {}", describe(e))),
     }
 }
 

@@ -272,13 +272,42 @@ fn ask_here(
     if let [target] = targets
         && target.is_resolved()
     {
-        watch.begun(0, Instant::now() + options.timeout);
-        let outcome = match proto {
-            Proto::Tcp => stream::ask(target, options),
-            Proto::Udp => dgram::ask(target, options),
-        };
+        let deadline = Instant::now() + options.timeout;
+        watch.begun(0, deadline);
+        let outcome = ask_one(proto, target, options, deadline, &mut Untraced);
         watch.ended(0, &outcome);
         return vec![outcome];
     }
     fleet::ask_all(proto, targets, options, watch)
+}
+
+/// Asks one target over `proto` from this thread, blocking until its reply
+/// or `deadline` (its name, when it has one not looked up yet, is looked up
+/// first, blocking too); `trace` hears of each step.
+pub fn ask_one(
+    proto: Proto,
+    target: &Target,
+    options: &Options,
+    deadline: Instant,
+    trace: &mut dyn Trace,
+) -> Outcome {
+    let addrs = target.addresses(options.family)?;
+    match proto {
+        Proto::Tcp => stream::ask(&addrs, deadline, options, trace),
+        Proto::Udp => dgram::ask(addrs, deadline, options, trace),
+    }
+}
+
+/// What a single host's query tells as it goes: each address tried, each
+/// datagram sent, what came back.
+pub trait Trace {
+    /// Something happened.
+    fn note(&mut self, what: fmt::Arguments<'_>);
+}
+
+/// A trace that keeps nothing.
+pub struct Untraced;
+
+impl Trace for Untraced {
+    fn note(&mut self, _: fmt::Arguments<'_>) {}
 }

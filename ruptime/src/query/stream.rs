@@ -13,10 +13,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use ruptime_common::connect::{Attempt, Retry, connect_retry};
+use ruptime_common::oserror::describe;
 use ruptime_common::timeout::Alarm;
 
-use super::{Answer, MAX_REPLY, Options, Outcome, QueryError};
-use crate::target::Target;
+use super::{Answer, MAX_REPLY, Options, Outcome, QueryError, Trace};
 
 /// What the loop is to do next for a host.
 #[derive(Debug)]
@@ -188,12 +188,19 @@ fn connect_error(error: io::Error, timeout: Duration) -> QueryError {
     }
 }
 
-/// Asks `target` over TCP, blocking: `connect_retry`, then the reads under a
-/// SIGALRM deadline.
-pub(super) fn ask(target: &Target, options: &Options) -> Outcome {
-    let addrs = target.addresses(options.family)?;
-    let deadline = Instant::now() + options.timeout;
-    let mut stream = connect_retry(&addrs, deadline, &options.backoff)
+/// Asks `addrs` over TCP, blocking, by `deadline`: `connect_retry`, then the
+/// reads under a SIGALRM deadline; `trace` hears of each step.
+pub(super) fn ask(
+    addrs: &[SocketAddr],
+    deadline: Instant,
+    options: &Options,
+    trace: &mut dyn Trace,
+) -> Outcome {
+    let mut attempted = |addr: SocketAddr, made: &io::Result<std::net::TcpStream>| match made {
+        Ok(_) => trace.note(format_args!("connected to {addr}")),
+        Err(e) => trace.note(format_args!("connecting to {addr}: {}", describe(e))),
+    };
+    let mut stream = connect_retry(addrs, deadline, &options.backoff, &mut attempted)
         .map_err(|e| connect_error(e, options.timeout))?;
     let from = stream.peer_addr().map_err(QueryError::Receive)?;
     let mut reading = Reading {
@@ -205,6 +212,10 @@ pub(super) fn ask(target: &Target, options: &Options) -> Outcome {
     loop {
         match alarm.run(|| stream.read(&mut buf)) {
             Ok(n) => {
+                match n {
+                    0 => trace.note(format_args!("closed by {from}")),
+                    n => trace.note(format_args!("received {n} bytes")),
+                }
                 if let Some(outcome) = reading.received(&buf[..n]) {
                     return outcome;
                 }

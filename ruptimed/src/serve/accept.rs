@@ -10,7 +10,7 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use ruptime_common::oserror::describe;
+use ruptime_common::oserror::{describe, out_of_resources};
 use socket2::Socket;
 
 use crate::allow::Allow;
@@ -103,11 +103,4 @@ impl Acceptor {
             }
         }
     }
-}
-
-fn out_of_resources(error: &io::Error) -> bool {
-    matches!(
-        error.raw_os_error(),
-        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
-    )
 }

@@ -14,21 +14,21 @@ use std::time::{Duration, Instant};
 use ruptime_common::resolve::ResolveError;
 use tokio::sync::Semaphore;
 
-use super::request::not_unicast;
-use crate::query::QueryError;
-use crate::target::{Family, Target};
+use crate::request::not_unicast;
+use ruptime::query::QueryError;
+use ruptime::target::{Family, Target};
 
 /// The most lookups at once, stuck ones included.
-pub(super) const LOOKUPS: usize = 64;
+pub(crate) const LOOKUPS: usize = 64;
 
 /// The lookup slots.
 #[derive(Debug)]
-pub(super) struct Lookups {
+pub(crate) struct Lookups {
     slots: Arc<Semaphore>,
 }
 
 impl Lookups {
-    pub(super) fn new() -> Lookups {
+    pub(crate) fn new() -> Lookups {
         Lookups {
             slots: Arc::new(Semaphore::new(LOOKUPS)),
         }
@@ -36,7 +36,7 @@ impl Lookups {
 
     /// `target` with its addresses of `family`, looked up by `deadline`
     /// (`timeout` from when the probe began, for messages).
-    pub(super) async fn resolve(
+    pub(crate) async fn resolve(
         &self,
         target: Target,
         family: Family,

@@ -14,7 +14,7 @@ use prometheus_client::registry::Unit;
 
 /// The collector of this process's metrics.
 #[derive(Debug)]
-pub(super) struct Process;
+pub(crate) struct Process;
 
 /// A gauge's name, help, unit and value.
 type Reading = (&'static str, &'static str, Option<Unit>, f64);

@@ -1,10 +1,10 @@
-//! What systemd hands the daemon through its environment, taken once.
+//! What systemd hands a service through its environment, taken once.
 //!
 //! `LISTEN_FDS`/`LISTEN_PID` (socket activation) and `NOTIFY_SOCKET`
 //! (`Type=notify`) are read at start and removed, so that they reach no
-//! command the daemon runs (`--command /usr/bin/env` would show them, and a
-//! child could notify systemd in the daemon's name). Notifications then go to
-//! the socket remembered here.
+//! command the service runs (`ruptimed --command /usr/bin/env` would show
+//! them, and a child could notify systemd in the daemon's name).
+//! Notifications then go to the socket remembered here.
 
 use std::ffi::OsString;
 use std::io;
@@ -34,7 +34,7 @@ impl Systemd {
     ///
     /// # Safety
     /// No other thread may read or write the environment meanwhile: call it
-    /// while the process is single-threaded (the daemon starts no thread).
+    /// while the process is single-threaded (before any thread starts).
     ///
     /// # Errors
     /// `LISTEN_FDS` or `LISTEN_PID` is malformed.

@@ -13,16 +13,18 @@ use ruptime_common::mode::Mode;
 
 /// Why a request got no probe.
 #[derive(Clone, Copy, Debug)]
-pub(super) enum Rejection {
+pub(crate) enum Rejection {
     /// A bad target, mode or timeout: 400.
     BadRequest,
     /// Every probe slot stayed taken until the deadline: 503.
     Busy,
+    /// No credentials, or wrong ones: 401.
+    Unauthorized,
 }
 
 /// The exporter's metrics.
 #[derive(Debug)]
-pub(super) struct Own {
+pub(crate) struct SelfMetrics {
     registry: Registry,
     probes: Family<[(&'static str, &'static str); 2], Counter>,
     durations: Histogram,
@@ -30,16 +32,16 @@ pub(super) struct Own {
     rejected: Family<[(&'static str, &'static str); 1], Counter>,
 }
 
-impl Own {
+impl SelfMetrics {
     /// The metrics, all zero.
-    pub(super) fn new() -> Own {
+    pub(crate) fn new() -> SelfMetrics {
         let probes = Family::default();
         // 1 ms to about 33 s.
         let durations = Histogram::new(exponential_buckets(0.001, 2.0, 16));
         let in_flight = Gauge::default();
         let rejected = Family::default();
         let mut registry = Registry::default();
-        registry.register_collector(Box::new(super::process::Process));
+        registry.register_collector(Box::new(crate::process::Process));
         let ours = registry.sub_registry_with_prefix("ruptime_exporter");
         ours.register("probes", "Probes made, by mode and outcome", probes.clone());
         ours.register_with_unit(
@@ -54,7 +56,7 @@ impl Own {
             "Probe requests answered without a probe, by reason",
             rejected.clone(),
         );
-        Own {
+        SelfMetrics {
             registry,
             probes,
             durations,
@@ -64,13 +66,13 @@ impl Own {
     }
 
     /// A probe began; it is in flight until the guard drops.
-    pub(super) fn begun(&self) -> InFlight<'_> {
+    pub(crate) fn begun(&self) -> InFlight<'_> {
         self.in_flight.inc();
         InFlight(&self.in_flight)
     }
 
     /// A probe in `mode` ended, the host up or not, after `took`.
-    pub(super) fn ended(&self, mode: Mode, up: bool, took: Duration) {
+    pub(crate) fn ended(&self, mode: Mode, up: bool, took: Duration) {
         let outcome = if up { "up" } else { "down" };
         self.probes
             .get_or_create(&[("mode", mode.name()), ("outcome", outcome)])
@@ -79,23 +81,27 @@ impl Own {
     }
 
     /// A request was turned away.
-    pub(super) fn rejected(&self, why: Rejection) {
+    pub(crate) fn rejected(&self, why: Rejection) {
         let reason = match why {
             Rejection::BadRequest => "bad_request",
             Rejection::Busy => "busy",
+            Rejection::Unauthorized => "unauthorized",
         };
         self.rejected.get_or_create(&[("reason", reason)]).inc();
     }
 
     /// The metrics as text.
-    pub(super) fn text(&self) -> String {
-        super::exposition::text(&self.registry)
+    pub(crate) fn text(&self) -> String {
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
     }
 }
 
 /// A probe in flight, counted until dropped (even when its request is).
 #[derive(Debug)]
-pub(super) struct InFlight<'a>(&'a Gauge);
+pub(crate) struct InFlight<'a>(&'a Gauge);
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
@@ -103,8 +109,8 @@ impl Drop for InFlight<'_> {
     }
 }
 
-impl Default for Own {
-    fn default() -> Own {
-        Own::new()
+impl Default for SelfMetrics {
+    fn default() -> SelfMetrics {
+        SelfMetrics::new()
     }
 }

@@ -1,12 +1,13 @@
-//! A probe request, `/probe?target=HOST[:PORT][&mode=stream|fork|dgram]`,
-//! read and checked, with the time it may take.
+//! A probe request,
+//! `/probe?target=HOST[:PORT][&mode=stream|fork|dgram][&debug=true]`, read
+//! and checked, with the time it may take.
 //!
 //! A target is an IP address (an IPv6 one with its `%zone` in brackets when
 //! a port follows) or a host name as DNS spells them, with an optional port;
-//! anything else is refused before any lookup. The probe's deadline is
-//! Prometheus's `X-Prometheus-Scrape-Timeout-Seconds` less [`MARGIN`] (half
-//! of it when shorter than twice that), at most the exporter's `--timeout`,
-//! which is also the deadline without the header.
+//! anything else is refused before any lookup. The time a probe may take is
+//! decided here, once: Prometheus's `X-Prometheus-Scrape-Timeout-Seconds`
+//! less `--timeout-offset` (half of it when shorter than twice that), at
+//! most `--probe.timeout`, which is also the time without the header.
 
 use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
@@ -15,57 +16,63 @@ use ruptime_common::duration::parse_seconds;
 use ruptime_common::mode::Mode;
 use ruptime_common::resolve::{self, Proto};
 
-use crate::escape::escape;
-use crate::target::Target;
+use ruptime::escape::escape;
+use ruptime::target::{Family, Target};
 
 /// The header in which Prometheus says how long a scrape may take.
-pub const SCRAPE_TIMEOUT: &str = "x-prometheus-scrape-timeout-seconds";
-
-/// What a probe keeps of the scrape timeout for its answer to reach Prometheus.
-pub const MARGIN: Duration = Duration::from_millis(500);
+pub(crate) const SCRAPE_TIMEOUT: &str = "x-prometheus-scrape-timeout-seconds";
 
 /// The longest target taken: a full DNS name, a port and brackets.
 const MAX_TARGET: usize = 300;
 
 /// What a probe request leaves to the exporter's flags.
 #[derive(Clone, Debug)]
-pub struct Defaults {
+pub(crate) struct Defaults {
     /// The mode, when the request names none.
-    pub mode: Mode,
+    pub(crate) mode: Mode,
     /// The port over TCP, when the target has none.
-    pub tcp_port: u16,
+    pub(crate) tcp_port: u16,
     /// The port over UDP, when the target has none.
-    pub udp_port: u16,
+    pub(crate) udp_port: u16,
+    /// Which of a target's addresses to ask.
+    pub(crate) family: Family,
     /// How long a probe may take at most, and without the scrape timeout header.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
+    /// What a probe leaves of the scrape timeout for its answer to reach
+    /// Prometheus.
+    pub(crate) offset: Duration,
 }
 
 /// A probe to make.
 #[derive(Clone, Debug)]
-pub struct Probe {
+pub(crate) struct Probe {
     /// The host to ask.
-    pub target: Target,
+    pub(crate) target: Target,
     /// How to ask it.
-    pub mode: Mode,
+    pub(crate) mode: Mode,
     /// How long the probe may take, from when the request came.
-    pub budget: Duration,
+    pub(crate) budget: Duration,
+    /// Whether to answer the probe's log instead of its metrics.
+    pub(crate) debug: bool,
 }
 
 /// Reads a probe request: its query string and its scrape timeout header.
 ///
 /// # Errors
 /// A one-line reason, for a 400 answer.
-pub fn parse(
+pub(crate) fn parse(
     query: Option<&str>,
     scrape_timeout: Option<&[u8]>,
     defaults: &Defaults,
 ) -> Result<Probe, String> {
     let mut target = None;
     let mut mode = None;
+    let mut debug = None;
     for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         let slot = match &*key {
             "target" => &mut target,
             "mode" => &mut mode,
+            "debug" => &mut debug,
             _ => continue,
         };
         if slot.replace(value).is_some() {
@@ -84,6 +91,11 @@ pub fn parse(
             ));
         }
     };
+    let debug = match debug.as_deref() {
+        None | Some("false" | "0") => false,
+        Some("true" | "1") => true,
+        Some(other) => return Err(format!("debug '{}' is not true or false", shown(other))),
+    };
     let spec = target.ok_or("no target: ask /probe?target=HOST[:PORT]")?;
     let proto = mode.proto();
     let port = match proto {
@@ -95,12 +107,13 @@ pub fn parse(
         None => defaults.timeout,
         // Never longer than --timeout: a client cannot hold a probe slot
         // for as long as it likes.
-        Some(header) => budget(header)?.min(defaults.timeout),
+        Some(header) => budget(header, defaults.offset)?.min(defaults.timeout),
     };
     Ok(Probe {
         target: Target::new(&spec, port, proto),
         mode,
         budget,
+        debug,
     })
 }
 
@@ -157,7 +170,7 @@ fn address(host: &str) -> Option<IpAddr> {
 }
 
 /// Why `ip` cannot be probed, if it cannot: a probe asks one host.
-pub(super) fn not_unicast(ip: IpAddr) -> Option<&'static str> {
+pub(crate) fn not_unicast(ip: IpAddr) -> Option<&'static str> {
     // `::ffff:224.0.0.1` is sent to 224.0.0.1.
     let ip = ip.to_canonical();
     if ip.is_multicast() {
@@ -200,12 +213,13 @@ fn is_host_name(host: &str) -> bool {
         })
 }
 
-/// How long a probe may take within a scrape timeout header's value.
-fn budget(header: &[u8]) -> Result<Duration, String> {
+/// How long a probe may take within a scrape timeout header's value,
+/// leaving `offset` (half of it at most).
+fn budget(header: &[u8], offset: Duration) -> Result<Duration, String> {
     let text = String::from_utf8_lossy(header);
     let whole = parse_seconds(&text)
         .map_err(|why| format!("X-Prometheus-Scrape-Timeout-Seconds: {}", shown(&why)))?;
-    Ok(whole - MARGIN.min(whole / 2))
+    Ok(whole - offset.min(whole / 2))
 }
 
 #[cfg(test)]
@@ -217,7 +231,9 @@ mod tests {
             mode: Mode::Stream,
             tcp_port: 4000,
             udp_port: 4001,
+            family: Family::Any,
             timeout: Duration::from_secs(5),
+            offset: Duration::from_millis(500),
         }
     }
 
@@ -253,6 +269,9 @@ mod tests {
         ] {
             assert!(probe(good).is_ok(), "{good}: {:?}", probe(good));
         }
+        assert!(!probe("target=a").unwrap().debug);
+        assert!(probe("target=a&debug=true").unwrap().debug);
+        assert!(!probe("target=a&debug=false").unwrap().debug);
     }
 
     #[test]
@@ -292,6 +311,8 @@ mod tests {
                 "target=a&mode=tcp",
                 "mode 'tcp' is not stream, fork or dgram",
             ),
+            ("target=a&debug=yes", "debug 'yes' is not true or false"),
+            ("target=a&debug=1&debug=0", "'debug' is given twice"),
         ] {
             assert_eq!(probe(query).unwrap_err(), why, "{query}");
         }
@@ -363,6 +384,12 @@ mod tests {
         assert_eq!(with("0.5").unwrap().budget, Duration::from_millis(250));
         assert_eq!(with("60").unwrap().budget, Duration::from_secs(30));
         assert_eq!(with("86400").unwrap().budget, Duration::from_secs(30));
+        let tight = Defaults {
+            offset: Duration::from_secs(2),
+            ..long.clone()
+        };
+        let probe = parse(Some("target=a"), Some(b"10"), &tight).unwrap();
+        assert_eq!(probe.budget, Duration::from_secs(8));
         for bad in ["", "abc", "-1", "0", "1e19", "NaN", "inf"] {
             assert!(
                 with(bad)

@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 /// The most connections served at once (besides those told to go).
-pub(super) const MAX_CONNECTIONS: usize = 1024;
+pub(crate) const MAX_CONNECTIONS: usize = 1024;
 
 /// How long a connection must have been idle to be told to go.
-pub(super) const MIN_IDLE: Duration = Duration::from_secs(1);
+pub(crate) const MIN_IDLE: Duration = Duration::from_secs(1);
 
 /// How often a new connection waiting for room looks again, when no
 /// connection went idle or away meanwhile (one may pass [`MIN_IDLE`]).
@@ -26,7 +26,7 @@ const LOOK_AGAIN: Duration = Duration::from_millis(100);
 
 /// One connection's state, shared with its task.
 #[derive(Debug)]
-pub(super) struct Connection {
+pub(crate) struct Connection {
     /// Since when it has been idle; `None` while it answers a request.
     idle_since: Mutex<Option<Instant>>,
     /// Whether it was told to go.
@@ -39,13 +39,13 @@ pub(super) struct Connection {
 
 impl Connection {
     /// Waits until the connection is told to go.
-    pub(super) async fn told_to_go(&self) {
+    pub(crate) async fn told_to_go(&self) {
         self.go.notified().await;
     }
 
     /// Told to go while answering a request: it stays, and another
     /// connection may be told instead. Whether it stays.
-    pub(super) fn stays(&self) -> bool {
+    pub(crate) fn stays(&self) -> bool {
         let busy = self.idle().is_none();
         if busy {
             self.evicted.store(false, Ordering::SeqCst);
@@ -71,10 +71,10 @@ impl Connection {
 
 /// A request being answered on a connection, until dropped.
 #[derive(Debug)]
-pub(super) struct Busy(Arc<Connection>);
+pub(crate) struct Busy(Arc<Connection>);
 
 impl Busy {
-    pub(super) fn new(connection: &Arc<Connection>) -> Busy {
+    pub(crate) fn new(connection: &Arc<Connection>) -> Busy {
         connection.set_idle(None);
         Busy(Arc::clone(connection))
     }
@@ -89,7 +89,7 @@ impl Drop for Busy {
 
 /// Every connection being served.
 #[derive(Debug, Default)]
-pub(super) struct Table {
+pub(crate) struct Table {
     open: Mutex<(u64, BTreeMap<u64, Arc<Connection>>)>,
     /// Told when a connection goes away or goes idle.
     freed: Arc<Notify>,
@@ -98,7 +98,7 @@ pub(super) struct Table {
 impl Table {
     /// Waits for room for one more connection: under the limit, or once the
     /// connection idle the longest has been told to go.
-    pub(super) async fn room(&self) {
+    pub(crate) async fn room(&self) {
         loop {
             let freed = self.freed.notified();
             tokio::pin!(freed);
@@ -145,7 +145,7 @@ impl Table {
 
     /// Lists a new connection, idle until its first request; it is served
     /// until the entry drops.
-    pub(super) fn enter(self: &Arc<Table>) -> Entry {
+    pub(crate) fn enter(self: &Arc<Table>) -> Entry {
         let connection = Arc::new(Connection {
             idle_since: Mutex::new(Some(Instant::now())),
             evicted: AtomicBool::new(false),
@@ -164,7 +164,7 @@ impl Table {
     }
 
     /// How many connections are served now.
-    pub(super) fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.open
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -175,11 +175,11 @@ impl Table {
 
 /// A connection listed in the [`Table`], until dropped.
 #[derive(Debug)]
-pub(super) struct Entry {
+pub(crate) struct Entry {
     table: Arc<Table>,
     id: u64,
     /// Its state.
-    pub(super) connection: Arc<Connection>,
+    pub(crate) connection: Arc<Connection>,
 }
 
 impl Drop for Entry {

@@ -18,10 +18,12 @@
 //! - [`uptime`]: the grammar of the uptime line; [`utmp`]: made-up utmp files.
 //! - [`install`]: the project's `make` targets.
 //! - [`prometheus`]: the exporter, HTTP requests, and a real Prometheus.
+//! - [`pki`]: certificates for TLS; [`curl`]: HTTPS requests by curl.
 
 pub mod bench;
 pub mod bins;
 pub mod container;
+pub mod curl;
 pub mod daemon;
 pub mod fake;
 pub mod fleetnet;
@@ -29,6 +31,7 @@ pub mod fuzzing;
 pub mod install;
 pub mod namespace;
 pub mod network;
+pub mod pki;
 pub mod process;
 pub mod procfs;
 pub mod prometheus;

@@ -74,21 +74,25 @@ fn answers(host: &Container) {
     }
 }
 
-/// Starts the exporter, which shipped disabled; it probes the host in
-/// every mode from its sandbox, under a dynamic user.
+/// Starts the exporter's socket, which shipped disabled as its service
+/// did; the first scrape starts the exporter, which probes the host in
+/// every mode from its sandbox, under a dynamic user. Its alert rules are
+/// where the package says, and promtool takes them.
 fn exporter_answers(host: &Container) {
-    assert_eq!(
-        systemctl(host, "is-enabled", "ruptime-exporter.service"),
-        "disabled",
-        "the exporter ships disabled"
-    );
-    ok(host, &["systemctl", "start", "ruptime-exporter.service"]);
+    for unit in ["ruptime-exporter.socket", "ruptime-exporter.service"] {
+        assert_eq!(
+            systemctl(host, "is-enabled", unit),
+            "disabled",
+            "{unit} ships disabled"
+        );
+    }
+    ok(host, &["systemctl", "start", "ruptime-exporter.socket"]);
     for mode in ["stream", "fork", "dgram"] {
         let url = format!("http://127.0.0.1:10090/probe?target=localhost&mode={mode}");
         let script =
             format!("for i in $(seq 100); do curl -sf '{url}' && exit 0; sleep 0.1; done; exit 1");
         let out = ok(host, &["sh", "-c", &script]).stdout_text();
-        assert!(out.lines().any(|l| l == "ruptime_up 1"), "{mode}: {out}");
+        assert!(out.lines().any(|l| l == "probe_success 1"), "{mode}: {out}");
         assert!(
             out.lines().any(|l| l.starts_with("ruptime_load1 ")),
             "{mode}: {out}"
@@ -98,7 +102,17 @@ fn exporter_answers(host: &Container) {
     let pid = ok(host, &[&show[..], &["ruptime-exporter.service"]].concat()).stdout_text();
     let user = ok(host, &["ps", "-o", "user=", "-p", pid.trim()]).stdout_text();
     assert_ne!(user.trim(), "root", "the exporter runs as root");
-    ok(host, &["systemctl", "stop", "ruptime-exporter.service"]);
+    ok(
+        host,
+        &[
+            "systemctl",
+            "stop",
+            "ruptime-exporter.socket",
+            "ruptime-exporter.service",
+        ],
+    );
+    let rules = "/usr/share/ruptime/prometheus/ruptime.rules.yml";
+    ok(host, &["promtool", "check", "rules", rules]);
 }
 
 fn apt(host: &Container, args: &[&str]) -> Finished {
@@ -126,6 +140,7 @@ fn the_package_installs_upgrades_and_purges_under_a_real_systemd() {
             "cargo-deb",
             "lintian",
             "curl",
+            "promtool",
         ],
     ) {
         return;
@@ -207,7 +222,13 @@ fn the_package_installs_upgrades_and_purges_under_a_real_systemd() {
     ok(&host, &["systemctl", "daemon-reload"]);
     // (both exit 1 when they list nothing)
     let units = host
-        .run(&["systemctl", "list-unit-files", "ruptimed*", "--no-legend"])
+        .run(&[
+            "systemctl",
+            "list-unit-files",
+            "ruptimed*",
+            "ruptime-exporter*",
+            "--no-legend",
+        ])
         .stdout_text();
     assert_eq!(units.trim(), "", "unit files left");
     let loaded = host
@@ -216,6 +237,7 @@ fn the_package_installs_upgrades_and_purges_under_a_real_systemd() {
             "list-units",
             "--all",
             "ruptimed*",
+            "ruptime-exporter*",
             "--no-legend",
         ])
         .stdout_text();
@@ -225,7 +247,7 @@ fn the_package_installs_upgrades_and_purges_under_a_real_systemd() {
         &[
             "sh",
             "-c",
-            "ls /var/lib/systemd/deb-systemd-helper-enabled /var/lib/systemd/deb-systemd-helper-masked 2>/dev/null | grep ruptimed; true",
+            "ls /var/lib/systemd/deb-systemd-helper-enabled /var/lib/systemd/deb-systemd-helper-masked 2>/dev/null | grep ruptime; true",
         ],
     );
     assert_eq!(state.stdout_text(), "", "enablement remembered");

@@ -124,11 +124,12 @@ pub const MANUAL: Manual = Manual {
     section: "1",
     summary: "serve Prometheus the uptime of any host asked",
     synopsis: "\
-ruptime-exporter [--web.listen-address ADDR:PORT]... [--web.systemd-socket]
-                 [--web.config.file FILE] [--web.max-requests N]
-                 [--timeout-offset SECS] [--probe.mode MODE]
-                 [--probe.port PORT|SERVICE] [--probe.timeout SECS]
-                 [--probe.ip-protocol ip4|ip6|any] [--log.level LEVEL]",
+ruptime-exporter [--web.listen-address ADDR:PORT]...
+                 [--web.systemd-socket] [--web.config.file FILE]
+                 [--web.max-requests N] [--timeout-offset SECS]
+                 [--probe.mode MODE] [--probe.port PORT|SERVICE]
+                 [--probe.timeout SECS] [--probe.ip-protocol ip4|ip6|any]
+                 [--log.level LEVEL]",
     sections: SECTIONS,
 };
 

@@ -126,8 +126,8 @@ async fn accept(listener: &TcpListener, table: &Arc<Table>) -> io::Result<(TcpSt
     Ok((stream, table.enter()))
 }
 
-/// Serves one connection, over TLS when the web configuration of the
-/// moment asks, until it ends or is told to go.
+/// Serves one connection, over TLS when the web configuration asks, until
+/// it ends or is told to go.
 async fn serve_one(
     http: http1::Builder,
     stream: TcpStream,
@@ -139,10 +139,7 @@ async fn serve_one(
         .peer_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
-    // A broken configuration turns everyone away, and was logged.
-    let Ok(web) = state.web.current() else {
-        return;
-    };
+    let web = state.web.transport();
     let mut timed = TimeoutStream::new(stream);
     timed.set_write_timeout(Some(WRITE_TIMEOUT));
     let timed: Timed = Box::pin(timed);

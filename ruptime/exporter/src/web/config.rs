@@ -104,7 +104,10 @@ impl FromStr for ClientAuth {
 
 /// The file as written.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a map of tls_server_config, http_server_config and basic_auth_users"
+)]
 struct File {
     tls_server_config: Option<TlsFile>,
     http_server_config: Option<HttpFile>,
@@ -112,7 +115,10 @@ struct File {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a map of cert_file, key_file, client_auth_type, client_ca_file, min_version and max_version"
+)]
 struct TlsFile {
     cert_file: Option<PathBuf>,
     key_file: Option<PathBuf>,
@@ -123,7 +129,7 @@ struct TlsFile {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a map of http2 and headers")]
 struct HttpFile {
     /// Accepted for the format's sake: the exporter speaks HTTP/1.1.
     #[allow(dead_code)]
@@ -148,7 +154,12 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Settings, String> {
     let file: File = if text.trim().is_empty() {
         File::default()
     } else {
-        serde_yaml_ng::from_str(text).map_err(|e| e.to_string())?
+        let options = serde_saphyr::options! { with_snippet: false };
+        serde_saphyr::from_str_with_options(text, options).map_err(|e| {
+            // The parser's advice is for programmers, not for this file's readers.
+            e.to_string()
+                .replace(", set DuplicateKeyPolicy in Options if acceptable", "")
+        })?
     };
     let folder = path.parent().unwrap_or(Path::new(""));
     let tls = match file.tls_server_config {
@@ -358,8 +369,13 @@ basic_auth_users:
                 "http_server_config:\n  headers:\n    Server: x\n",
                 "header 'Server' is not one of",
             ),
-            ("- a list\n", "invalid type"),
+            ("- a list\n", "expected mapping start at line 1, column 1"),
             ("tls_server_config: [\n", "line 1"),
+            ("tls_server_config: []\n", "at line 1, column 20"),
+            (
+                "basic_auth_users:\n  a: b\n  a: c\n",
+                "duplicate mapping key: a at line 3, column 3",
+            ),
         ] {
             let err = read(text).unwrap_err();
             assert!(err.contains(why), "{text:?}: {err}");

@@ -6,8 +6,9 @@
 //! file or to the certificates it names (a renewal) takes effect without a
 //! restart: they are looked at (their size, time and inode) at most once a
 //! [`LOOK_AGAIN`], and read again when one changed. A file broken at start
-//! stops the start; broken later, it makes the exporter turn everyone away
-//! (a closed connection, or 500) until it is mended, and says why once.
+//! stops the start; broken later, it makes the exporter answer every
+//! request with 500 until it is mended (over TLS as the file last said),
+//! and say why once.
 
 pub(crate) mod auth;
 pub(crate) mod config;
@@ -104,6 +105,8 @@ pub(crate) struct Followed {
 #[derive(Debug)]
 struct State {
     current: Result<Arc<Web>, String>,
+    /// The last configuration read whole: how connections are made.
+    last_good: Arc<Web>,
     stamps: Vec<(PathBuf, Stamp)>,
     looked: Instant,
 }
@@ -123,17 +126,28 @@ impl Followed {
             .as_deref()
             .map(|p| stamps(web.files(p), &[]))
             .unwrap_or_default();
+        let web = Arc::new(web);
         Ok(Followed {
             path,
             state: Mutex::new(State {
-                current: Ok(Arc::new(web)),
+                current: Ok(Arc::clone(&web)),
+                last_good: web,
                 stamps,
                 looked: Instant::now(),
             }),
         })
     }
 
-    /// The configuration now, or why there is none (the file broke).
+    /// How a connection is made now: TLS or not, as the configuration read
+    /// last says (a file broken since changes nothing here).
+    pub(crate) fn transport(&self) -> Arc<Web> {
+        let _ = self.current();
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(&state.last_good)
+    }
+
+    /// The configuration a request is answered by now, or why there is none
+    /// (the file broke).
     pub(crate) fn current(&self) -> Result<Arc<Web>, String> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(path) = &self.path else {
@@ -162,7 +176,9 @@ impl Followed {
         state.current = match read {
             Ok(web) => {
                 log::info!("{}: read again", path.display());
-                Ok(Arc::new(web))
+                let web = Arc::new(web);
+                state.last_good = Arc::clone(&web);
+                Ok(web)
             }
             Err(why) => {
                 log::error!("{why}; turning every request away until it is mended");

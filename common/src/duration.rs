@@ -1,6 +1,6 @@
 //! Durations on the command line: seconds, whole or fractional.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The shortest duration a flag takes: one millisecond.
 pub const SHORTEST: Duration = Duration::from_millis(1);
@@ -35,6 +35,12 @@ pub fn show_seconds(duration: Duration) -> String {
     format!("{} s", duration.as_secs_f64())
 }
 
+/// The whole milliseconds from `now` until `at`, rounded up: a wait of
+/// that many (`poll`, `epoll_wait`) never ends just before `at`.
+pub fn millis_until(at: Instant, now: Instant) -> u128 {
+    at.saturating_duration_since(now).as_micros().div_ceil(1000)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,5 +66,15 @@ mod tests {
     fn shows_seconds_plainly() {
         assert_eq!(show_seconds(Duration::from_secs(5)), "5 s");
         assert_eq!(show_seconds(Duration::from_millis(1500)), "1.5 s");
+    }
+
+    #[test]
+    fn waits_round_up_to_whole_milliseconds() {
+        let now = Instant::now();
+        assert_eq!(millis_until(now, now), 0);
+        assert_eq!(millis_until(now + Duration::from_micros(1), now), 1);
+        assert_eq!(millis_until(now + Duration::from_micros(1000), now), 1);
+        assert_eq!(millis_until(now + Duration::from_micros(1001), now), 2);
+        assert_eq!(millis_until(now, now + Duration::from_secs(1)), 0);
     }
 }

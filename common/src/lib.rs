@@ -7,18 +7,20 @@
 //! - [`mode`]: the three ways of speaking the protocol (`stream`, `fork`, `dgram`).
 //! - [`resolve`]: the `ruptime` service and its port, host names and `HOST:PORT` specs.
 //! - [`connect`]: `connect_retry`, the original's exponential backoff, bounded by a deadline.
-//! - [`datagram`]: the datagram request, padded so that no reply outgrows it.
+//! - [`protocol`]: the wire protocol, with no I/O: the request, the limits,
+//!   the uptime line written and read, the verdict on a reply.
 //! - [`oserror`]: OS errors in the words users read.
 //! - [`server`]: `initserver`, a bound (and for streams, listening) socket.
 //! - [`timeout`]: SIGALRM-style timeouts around one blocking call.
 //! - [`systemd`]: what systemd passes a service (sockets, the notify socket), taken once.
-//! - [`threads`]: how many threads run, checked before every raw `fork`.
+//! - [`threads`]: how many threads run, checked before every raw `fork`;
+//!   [`child`]: forking a child that runs a closure, then ends.
 //! - [`descriptors`]: the descriptor limit, raised for programs that hold many sockets.
-//! - [`uptime`]: this host's uptime line, as procps-ng 4.0.2 prints it.
+//! - [`uptime`]: this host's figures for the uptime line, from `/proc` and utmp.
 //! - [`logging`]: the `log` backend: syslog for the daemon, stderr in the foreground.
 
+pub mod child;
 pub mod connect;
-pub mod datagram;
 pub mod descriptors;
 pub mod duration;
 pub mod inherited;
@@ -26,6 +28,7 @@ pub mod logging;
 pub mod manual;
 pub mod mode;
 pub mod oserror;
+pub mod protocol;
 pub mod resolve;
 pub mod server;
 pub mod systemd;

@@ -29,7 +29,7 @@ pub fn write(rows: &[Row], out: &mut impl Write) -> io::Result<()> {
 fn object(row: &Row) -> Value {
     let report = match &row.state {
         State::Up(report) => Some(report),
-        State::Odd | State::Down(_) => None,
+        State::Other | State::Down(_) => None,
     };
     json!({
         "host": row.host,
@@ -48,7 +48,7 @@ fn object(row: &Row) -> Value {
 mod tests {
     use super::*;
     use ruptime_common::mode::Mode;
-    use ruptime_common::uptime::Sample;
+    use ruptime_common::protocol::Sample;
 
     #[test]
     fn every_field_and_nulls_for_what_is_unknown() {
@@ -80,7 +80,7 @@ mod tests {
                 mode: Mode::Fork,
                 address: None,
                 raw: Some(b"\xff\x1b\n".to_vec()),
-                state: State::Odd,
+                state: State::Other,
                 took: None,
             },
         ];

@@ -4,7 +4,7 @@
 //! - [`target`]: a host as named, and its addresses.
 //! - [`query`]: asking: each mode's state machine, the loop that asks many
 //!   hosts at once, fork mode, and discovery; [`progress`]: its live line.
-//! - [`reply`]: reading a reply; [`row`]: one host's result, and sorting.
+//! - [`row`]: one host's result, as its reply's verdict says, and sorting.
 //! - [`output`]: printing, as the original, a [`table`] or [`json`];
 //!   [`escape`]: remote bytes made safe for a terminal.
 //! - [`names`]: reverse lookups for discovered hosts.
@@ -22,7 +22,6 @@ pub mod names;
 pub mod output;
 pub mod progress;
 pub mod query;
-pub mod reply;
 pub mod row;
 pub mod table;
 pub mod target;

@@ -105,7 +105,7 @@ fn values(row: &Row, now: SystemTime) -> [Option<Value>; 8] {
                 Some(Value::Real(sample.loads[2])),
             ]
         }
-        State::Odd | State::Down(_) => [success, took, None, None, None, None, None, None],
+        State::Other | State::Down(_) => [success, took, None, None, None, None, None, None],
     }
 }
 
@@ -193,7 +193,7 @@ fn number(value: Value) -> String {
 mod tests {
     use super::*;
     use ruptime_common::mode::Mode;
-    use ruptime_common::uptime::Sample;
+    use ruptime_common::protocol::Sample;
 
     fn row(host: &str, state: State) -> Row {
         Row {
@@ -259,7 +259,7 @@ mod tests {
             samples(&text),
             ["probe_success 0", "probe_duration_seconds 1.5"]
         );
-        let text = probe(&row("alpha", State::Odd), now());
+        let text = probe(&row("alpha", State::Other), now());
         assert_eq!(
             samples(&text),
             ["probe_success 1", "probe_duration_seconds 1.5"]

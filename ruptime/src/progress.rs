@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::query::{Outcome, Watch};
-use crate::reply::{self, Reply};
 
 /// How long a run goes before its progress shows.
 pub const SHOW_AFTER: Duration = Duration::from_millis(300);
@@ -87,9 +86,10 @@ impl Watch for Progress {
     }
 
     fn ended(&mut self, _: usize, outcome: &Outcome) {
-        match outcome.as_ref().map(|answer| reply::parse(&answer.reply)) {
-            Ok(Reply::Uptime(_) | Reply::Unknown) => self.up += 1,
-            Ok(Reply::DaemonError(_)) | Err(_) => self.down += 1,
+        if outcome.as_ref().is_ok_and(|answer| answer.answered()) {
+            self.up += 1;
+        } else {
+            self.down += 1;
         }
         if self.bar.is_some() {
             self.redraw();
@@ -114,10 +114,7 @@ mod tests {
             progress.begun(i, now + Duration::from_secs(5));
         }
         let line = b" 10:00:00 up 1 min,  0 users,  load average: 0.00, 0.00, 0.00\n";
-        let answer = Answer {
-            reply: line.to_vec(),
-            from: "127.0.0.1:4000".parse().unwrap(),
-        };
+        let answer = Answer::new(line.to_vec(), "127.0.0.1:4000".parse().unwrap());
         progress.ended(0, &Ok(answer));
         progress.ended(1, &Err(QueryError::Empty));
         assert_eq!(

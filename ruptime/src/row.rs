@@ -5,10 +5,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use ruptime_common::mode::Mode;
-use ruptime_common::uptime::Sample;
+use ruptime_common::protocol::Sample;
+
+use ruptime_common::protocol::Verdict;
 
 use crate::query::Outcome;
-use crate::reply;
 use crate::target::Target;
 
 /// One host's result.
@@ -33,8 +34,8 @@ pub struct Row {
 pub enum State {
     /// An uptime line.
     Up(Sample),
-    /// A reply, but not an uptime line: shown raw.
-    Odd,
+    /// An answer, but not an uptime line: shown raw.
+    Other,
     /// No reply, or the daemon's error line: why.
     Down(String),
 }
@@ -44,10 +45,10 @@ impl Row {
     pub fn new(host: String, mode: Mode, outcome: Outcome) -> Row {
         match outcome {
             Ok(answer) => {
-                let state = match reply::parse(&answer.reply) {
-                    reply::Reply::Uptime(report) => State::Up(report),
-                    reply::Reply::DaemonError(text) => State::Down(text),
-                    reply::Reply::Unknown => State::Odd,
+                let state = match answer.verdict {
+                    Verdict::Uptime(sample) => State::Up(sample),
+                    Verdict::DaemonError(text) => State::Down(text),
+                    Verdict::Other => State::Other,
                 };
                 Row {
                     host,
@@ -87,7 +88,7 @@ impl Row {
     /// Why the host failed, if it did.
     pub fn problem(&self) -> Option<&str> {
         match &self.state {
-            State::Up(_) | State::Odd => None,
+            State::Up(_) | State::Other => None,
             State::Down(why) => Some(why),
         }
     }

@@ -6,7 +6,7 @@
 //! charlie      down         (can't connect: Connection refused)
 //! ```
 
-use ruptime_common::uptime::Sample;
+use ruptime_common::protocol::Sample;
 
 use crate::escape::escape;
 use crate::row::{Row, State};
@@ -71,7 +71,7 @@ pub fn render(rows: &[Row], safe: bool) -> String {
                     if r.users == 1 { "user," } else { "users," },
                 )
             }
-            State::Odd => {
+            State::Other => {
                 let raw = row.raw.as_deref().unwrap_or_default();
                 format!(
                     "{host:<host_width$} {:<status_width$} {}",
@@ -144,7 +144,7 @@ mod tests {
                 State::Down("can't connect: Connection refused".into()),
                 b"",
             ),
-            row("delta", State::Odd, b"something else\n"),
+            row("delta", State::Other, b"something else\n"),
         ];
         assert_eq!(
             render(&rows, true),
@@ -174,7 +174,7 @@ mod tests {
 
     #[test]
     fn remote_text_is_escaped_on_a_terminal() {
-        let rows = [row("evil", State::Odd, b"\x1b[2Jgotcha\n")];
+        let rows = [row("evil", State::Other, b"\x1b[2Jgotcha\n")];
         assert_eq!(
             render(&rows, true),
             "evil         up           \\x1b[2Jgotcha\n"

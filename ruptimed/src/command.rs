@@ -31,7 +31,7 @@ use ruptime_common::timeout::with_deadline;
 
 use crate::children;
 use crate::fatal::Fatal;
-use crate::forked::fork_child;
+use ruptime_common::child::fork_child;
 
 /// A command to run per request, prepared once so that a forked child needs
 /// no allocation before `execve`.

@@ -4,7 +4,7 @@
 //! from a real sender (not port 0, not a broadcast, multicast or unspecified
 //! address, which no reply could reach but a spoofer's victim), and its
 //! budget allows ([`ratelimit`](crate::ratelimit)). A request at least as
-//! long as the line, or of at least [`PADDED_LEN`] bytes, is *padded*: its
+//! long as the line, or of at least `PADDED_LEN` bytes, is *padded*: its
 //! reply is never longer than it (a longer `--command` line is cut to the
 //! request's length). A shorter one is *legacy* and gets the whole line from
 //! the legacy budget. Dropped requests are
@@ -14,11 +14,11 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-pub use ruptime_common::datagram::{MAX_REQUEST, PADDED_LEN};
+use ruptime_common::protocol::MAX_DATAGRAM_REPLY;
+use ruptime_common::protocol::request::{MAX_REQUEST, RequestKind};
 
 use crate::allow::Allow;
-use crate::ratelimit::{Class, Limits, RateLimiter, Verdict};
-use crate::report::MAX_DATAGRAM_REPLY;
+use crate::ratelimit::{Class, Decision, Limits, RateLimiter};
 use crate::udp::Request;
 
 /// How often, at most, dropped requests are summed up in the log.
@@ -26,7 +26,7 @@ pub const SUMMARY_EVERY: Duration = Duration::from_secs(10);
 
 /// Why a request gets no reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Drop {
+pub enum Dropped {
     /// Empty, or longer than [`MAX_REQUEST`].
     Malformed,
     /// From port 0, or a broadcast, multicast or unspecified address.
@@ -44,31 +44,29 @@ pub enum Drop {
 /// The sender of an acceptable request.
 ///
 /// # Errors
-/// The [`Drop`] that says why the request is not acceptable.
-pub fn check(request: &Request) -> Result<SocketAddr, Drop> {
+/// The [`Dropped`] that says why the request is not acceptable.
+pub fn check(request: &Request) -> Result<SocketAddr, Dropped> {
     if request.len == 0 || request.len > MAX_REQUEST || request.truncated {
-        return Err(Drop::Malformed);
+        return Err(Dropped::Malformed);
     }
-    let sender = request.sender().ok_or(Drop::BadSender)?;
+    let sender = request.sender().ok_or(Dropped::BadSender)?;
     if sender.port() == 0 || !reachable(sender.ip()) {
-        return Err(Drop::BadSender);
+        return Err(Dropped::BadSender);
     }
     Ok(sender)
 }
 
 /// What a request of `len` bytes is, the line being `line` bytes long (when
-/// known), and the most bytes its reply may hold.
-pub fn classify(len: usize, line: Option<usize>) -> (Class, usize) {
-    if len >= PADDED_LEN || line.is_some_and(|l| len >= l) {
-        (Class::Padded, len)
-    } else {
+/// known), and the budget it is paid from.
+pub fn classify(len: usize, line: Option<usize>) -> (RequestKind, Class) {
+    let kind = RequestKind::of(len, line);
+    let class = match kind {
+        RequestKind::Padded(_) => Class::Padded,
         // A line not known yet is paid as the longest it can be, and the
         // rest given back once it is sent (see `Guard::sent_legacy`).
-        (
-            Class::Legacy(line.unwrap_or(MAX_DATAGRAM_REPLY)),
-            usize::MAX,
-        )
-    }
+        RequestKind::Legacy => Class::Legacy(line.unwrap_or(MAX_DATAGRAM_REPLY)),
+    };
+    (kind, class)
 }
 
 /// Whether a reply to `addr` could reach one host.
@@ -113,27 +111,33 @@ impl Guard {
     }
 
     /// Whether `request` gets a reply at `now`, the line being `line` bytes
-    /// long (`None`: not known before it is made, as with `--command`): the
-    /// most bytes the reply may hold. Counts the request when it gets none.
-    pub fn admit(&mut self, request: &Request, line: Option<usize>, now: Instant) -> Option<usize> {
-        let (class, cap) = classify(request.len, line);
+    /// long (`None`: not known before it is made, as with `--command`): what
+    /// kind of request it is, which says how much of the line it may get.
+    /// Counts the request when it gets none.
+    pub fn admit(
+        &mut self,
+        request: &Request,
+        line: Option<usize>,
+        now: Instant,
+    ) -> Option<RequestKind> {
+        let (kind, class) = classify(request.len, line);
         let allow = &self.allow;
         let verdict = check(request)
             .and_then(|sender| {
                 if allow.admits(sender.ip()) {
                     Ok(sender)
                 } else {
-                    Err(Drop::NotAllowed)
+                    Err(Dropped::NotAllowed)
                 }
             })
             .and_then(|sender| match self.limiter.check(sender, class, now) {
-                Verdict::Reply => Ok(cap),
-                Verdict::SourceLimit => Err(Drop::SourceLimit),
-                Verdict::LegacyLimit => Err(Drop::LegacyLimit),
-                Verdict::GlobalLimit => Err(Drop::GlobalLimit),
+                Decision::Reply => Ok(kind),
+                Decision::SourceLimit => Err(Dropped::SourceLimit),
+                Decision::LegacyLimit => Err(Dropped::LegacyLimit),
+                Decision::GlobalLimit => Err(Dropped::GlobalLimit),
             });
         match verdict {
-            Ok(cap) => Some(cap),
+            Ok(kind) => Some(kind),
             Err(why) => {
                 self.count(why, now);
                 None
@@ -149,21 +153,16 @@ impl Guard {
             .refund_legacy(MAX_DATAGRAM_REPLY.saturating_sub(bytes));
     }
 
-    /// Whether an admitted request is legacy (its reply uncut).
-    pub fn is_legacy(request: &Request) -> bool {
-        request.cap == usize::MAX
-    }
-
     /// Counts a request dropped at `now` for `why`.
-    fn count(&mut self, why: Drop, now: Instant) {
+    fn count(&mut self, why: Dropped, now: Instant) {
         let drops = &mut self.drops;
         match why {
-            Drop::Malformed => drops.malformed += 1,
-            Drop::BadSender => drops.bad_sender += 1,
-            Drop::NotAllowed => drops.not_allowed += 1,
-            Drop::SourceLimit => drops.source_limit += 1,
-            Drop::LegacyLimit => drops.legacy_limit += 1,
-            Drop::GlobalLimit => drops.global_limit += 1,
+            Dropped::Malformed => drops.malformed += 1,
+            Dropped::BadSender => drops.bad_sender += 1,
+            Dropped::NotAllowed => drops.not_allowed += 1,
+            Dropped::SourceLimit => drops.source_limit += 1,
+            Dropped::LegacyLimit => drops.legacy_limit += 1,
+            Dropped::GlobalLimit => drops.global_limit += 1,
         }
         self.summary_at.get_or_insert(now + SUMMARY_EVERY);
     }
@@ -208,15 +207,19 @@ mod tests {
     #[test]
     fn a_reply_never_outgrows_a_padded_request() {
         // Our client's request, and another client's zero padding.
-        assert_eq!(classify(256, Some(70)), (Class::Padded, 256));
-        assert_eq!(classify(70, Some(70)), (Class::Padded, 70));
+        let padded = |len| (RequestKind::Padded(len), Class::Padded);
+        assert_eq!(classify(256, Some(70)), padded(256));
+        assert_eq!(classify(70, Some(70)), padded(70));
         // A --command line of unknown length: cut to the request's length.
-        assert_eq!(classify(256, None), (Class::Padded, 256));
+        assert_eq!(classify(256, None), padded(256));
         // The original client's single byte: legacy, the whole line.
-        assert_eq!(classify(1, Some(70)), (Class::Legacy(70), usize::MAX));
+        assert_eq!(
+            classify(1, Some(70)),
+            (RequestKind::Legacy, Class::Legacy(70))
+        );
         assert_eq!(
             classify(100, None),
-            (Class::Legacy(MAX_DATAGRAM_REPLY), usize::MAX)
+            (RequestKind::Legacy, Class::Legacy(MAX_DATAGRAM_REPLY))
         );
     }
 

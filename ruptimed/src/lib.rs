@@ -12,7 +12,7 @@
 //! - [`serve`]: the serve loop, and one module per mode; [`udp`]: replies
 //!   from the address asked; [`guard`] and [`ratelimit`]: which datagrams
 //!   get one.
-//! - [`forked`]: forking a child; [`children`]: the fork mode's children;
+//! - [`children`]: the fork mode's children;
 //!   [`throttle`]: rate-limited error lines.
 //!
 //! [`run`] puts them together.
@@ -24,7 +24,6 @@ pub mod command;
 pub mod daemon;
 pub mod descriptors;
 pub mod fatal;
-pub mod forked;
 pub mod guard;
 pub mod listen;
 pub mod pidfile;
@@ -53,8 +52,8 @@ use listen::Listener;
 use pidfile::PidFile;
 use privileges::Account;
 use ratelimit::Limits;
-use report::{Native, Reporter};
-use serve::{Bounds, Server, Work};
+use report::{Native, ReplySource};
+use serve::{Bounds, ServeState, Server};
 use signals::Signals;
 
 /// Binds (or takes systemd's sockets), detaches unless in the foreground,
@@ -84,9 +83,9 @@ pub fn run(cli: &Cli) -> Result<(), Fatal> {
     let account = cli.user.as_deref().map(privileges::lookup).transpose()?;
     let reporter = match &cli.command {
         Some(path) => {
-            Reporter::Command(Command::new(path, &cli.command_args, cli.request_timeout)?)
+            ReplySource::Command(Command::new(path, &cli.command_args, cli.request_timeout)?)
         }
-        None => Reporter::Native(Native::new()),
+        None => ReplySource::Native(Native::new()),
     };
     let bounds = Bounds {
         request_timeout: cli.request_timeout,
@@ -109,7 +108,7 @@ pub fn run(cli: &Cli) -> Result<(), Fatal> {
         logging::init("ruptimed", target, Fallback::Nowhere)
             .map_err(|e| Fatal::new(e.to_string()))?;
         drop_privileges(account.as_ref())?;
-        return serve::inetd::serve(stdin, Work::new(reporter, bounds));
+        return serve::inetd::serve(stdin, ServeState::new(reporter, bounds));
     }
     let listeners = listeners(cli, &systemd.fds)?;
     let mut pid_file = cli.pid_file.as_deref().map(PidFile::lock).transpose()?;
@@ -130,7 +129,12 @@ pub fn run(cli: &Cli) -> Result<(), Fatal> {
     let source = reporter.describe();
     let started =
         start(target, pid_file.as_mut(), account.as_ref()).and_then(|(logger, signals)| {
-            Server::new(listeners, signals, logger, Work::new(reporter, bounds))
+            Server::new(
+                listeners,
+                signals,
+                logger,
+                ServeState::new(reporter, bounds),
+            )
         });
     let server = match (started, readiness) {
         (Ok(server), readiness) => {

@@ -61,7 +61,7 @@ pub enum Class {
 
 /// Whether a request may be answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub enum Decision {
     /// It may.
     Reply,
     /// A legacy request whose source is over its limit.
@@ -163,16 +163,16 @@ impl RateLimiter {
 
     /// Whether a request of `class` from `sender` may be answered at `now`;
     /// spends the budget when it may.
-    pub fn check(&mut self, sender: SocketAddr, class: Class, now: Instant) -> Verdict {
+    pub fn check(&mut self, sender: SocketAddr, class: Class, now: Instant) -> Decision {
         match class {
             Class::Padded => {
                 let global = self.limits.global;
                 self.global.refill(global, global, now);
                 if self.global.tokens < 1.0 {
-                    return Verdict::GlobalLimit;
+                    return Decision::GlobalLimit;
                 }
                 self.global.tokens -= 1.0;
-                Verdict::Reply
+                Decision::Reply
             }
             Class::Legacy(bytes) => self.check_legacy(Source::of(sender), bytes as f64, now),
         }
@@ -185,7 +185,7 @@ impl RateLimiter {
         self.legacy.tokens = (self.legacy.tokens + bytes as f64).min(size);
     }
 
-    fn check_legacy(&mut self, source: Source, bytes: f64, now: Instant) -> Verdict {
+    fn check_legacy(&mut self, source: Source, bytes: f64, now: Instant) -> Decision {
         let Limits {
             rate,
             burst,
@@ -208,17 +208,17 @@ impl RateLimiter {
         seen.last = now;
         seen.bucket.refill(rate, burst, now);
         let verdict = if seen.bucket.tokens < 1.0 {
-            Verdict::SourceLimit
+            Decision::SourceLimit
         } else {
             let size = legacy * LEGACY_SECONDS;
             self.legacy.refill(legacy, size, now);
             let keep = if reserved { 0.0 } else { size * RESERVE };
             if self.legacy.tokens < bytes.max(1.0) + keep {
-                Verdict::LegacyLimit
+                Decision::LegacyLimit
             } else {
                 self.legacy.tokens -= bytes;
                 seen.bucket.tokens -= 1.0;
-                Verdict::Reply
+                Decision::Reply
             }
         };
         if known.is_some() || promoted {
@@ -261,7 +261,7 @@ mod tests {
         now: Instant,
     ) -> usize {
         (0..n)
-            .filter(|_| limiter.check(from, class, now) == Verdict::Reply)
+            .filter(|_| limiter.check(from, class, now) == Decision::Reply)
             .count()
     }
 
@@ -272,7 +272,7 @@ mod tests {
         assert_eq!(replies(&mut limiter, v4(1), Class::Padded, 2000, t0), 1000);
         assert_eq!(
             limiter.check(v4(2), Class::Padded, t0),
-            Verdict::GlobalLimit
+            Decision::GlobalLimit
         );
         assert_eq!(
             replies(&mut limiter, v4(1), Class::Padded, 2000, t0 + ms(500)),
@@ -293,7 +293,7 @@ mod tests {
         assert_eq!(replies(&mut limiter, v4(1), Class::Legacy(70), 100, t0), 20);
         assert_eq!(
             limiter.check(v4(1), Class::Legacy(70), t0),
-            Verdict::SourceLimit
+            Decision::SourceLimit
         );
         assert_eq!(
             replies(&mut limiter, v4(1), Class::Legacy(70), 100, t0 + ms(500)),
@@ -312,7 +312,7 @@ mod tests {
         for i in 0..20_480u64 {
             let now = t0 + Duration::from_micros(i * 1_000_000 / 2048);
             received += 1;
-            if limiter.check(v4((i % 1000) as u32), Class::Legacy(70), now) == Verdict::Reply {
+            if limiter.check(v4((i % 1000) as u32), Class::Legacy(70), now) == Decision::Reply {
                 sent += 70;
             }
             if received % 2048 == 0 {
@@ -334,12 +334,12 @@ mod tests {
         // Known: asked, then asked again after a quiet second.
         assert_eq!(
             limiter.check(monitor, Class::Legacy(70), t0),
-            Verdict::Reply
+            Decision::Reply
         );
         let t1 = t0 + ms(1500);
         assert_eq!(
             limiter.check(monitor, Class::Legacy(70), t1),
-            Verdict::Reply
+            Decision::Reply
         );
         // A flood from fresh sources, a new one every 0.1 ms for 1.1 s,
         // spends all but the reserve...
@@ -353,12 +353,12 @@ mod tests {
         assert!(flood * 70 <= 2048 + 2048 * 2, "{flood} replies");
         assert_eq!(
             limiter.check(v4(99_999), Class::Legacy(70), t3),
-            Verdict::LegacyLimit
+            Decision::LegacyLimit
         );
         // ...and the known source, quiet since, still gets its answer.
         assert_eq!(
             limiter.check(monitor, Class::Legacy(70), t3),
-            Verdict::Reply
+            Decision::Reply
         );
     }
 
@@ -369,16 +369,16 @@ mod tests {
         // 2 048 bytes, a quarter kept: one 1 024-byte line may go to a fresh source.
         assert_eq!(
             limiter.check(v4(1), Class::Legacy(1024), t0),
-            Verdict::Reply
+            Decision::Reply
         );
         assert_eq!(
             limiter.check(v4(2), Class::Legacy(1024), t0),
-            Verdict::LegacyLimit
+            Decision::LegacyLimit
         );
         limiter.refund_legacy(1024 - 40);
         assert_eq!(
             limiter.check(v4(2), Class::Legacy(1024), t0),
-            Verdict::Reply
+            Decision::Reply
         );
     }
 

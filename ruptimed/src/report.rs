@@ -9,48 +9,44 @@
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
-use ruptime_common::uptime::{self, Reporter as LineBuilder};
+use ruptime_common::protocol::verdict::error_line;
+use ruptime_common::protocol::{MAX_DATAGRAM_REPLY, MAX_REPLY};
+use ruptime_common::uptime::{self, LineBuilder};
 
 use crate::command::Command;
 use crate::throttle::{Throttle, held_note};
 
-/// The most a stream client is sent: what the client reads at most.
-pub const MAX_STREAM_REPLY: usize = 64 * 1024;
-
-/// The most a datagram reply holds: one line, cut so that it is never fragmented.
-pub const MAX_DATAGRAM_REPLY: usize = 1024;
-
-/// The source of reports.
+/// What requests are answered with.
 #[derive(Debug)]
-pub enum Reporter {
+pub enum ReplySource {
     /// Build the line from /proc and utmp.
     Native(Native),
     /// Run a command per request and send its output.
     Command(Command),
 }
 
-impl Reporter {
+impl ReplySource {
     /// How reports are made, for the start line of the log.
     pub fn describe(&self) -> String {
         match self {
-            Reporter::Native(_) => "native report".to_owned(),
-            Reporter::Command(command) => format!("command {}", command.shown()),
+            ReplySource::Native(_) => "native report".to_owned(),
+            ReplySource::Command(command) => format!("command {}", command.shown()),
         }
     }
 
     /// The reply for a stream client.
     pub fn stream_reply(&mut self) -> Cow<'_, [u8]> {
         match self {
-            Reporter::Native(native) => Cow::Borrowed(native.current()),
-            Reporter::Command(command) => {
-                Cow::Owned(command.capture(MAX_STREAM_REPLY).unwrap_or_else(|e| {
+            ReplySource::Native(native) => Cow::Borrowed(native.current(uptime::now())),
+            ReplySource::Command(command) => {
+                Cow::Owned(command.capture(MAX_REPLY).unwrap_or_else(|e| {
                     let line = format!(
                         "cannot run {}: {}",
                         command.shown(),
                         ruptime_common::oserror::describe(&e)
                     );
                     log::error!("{line}");
-                    format!("ruptimed: {line}\n").into_bytes()
+                    error_line(&line)
                 }))
             }
         }
@@ -60,10 +56,10 @@ impl Reporter {
     /// native line; not a command's output).
     pub fn datagram_len(&mut self) -> Option<usize> {
         match self {
-            Reporter::Native(native) => {
-                Some(first_line(native.current(), MAX_DATAGRAM_REPLY).len())
+            ReplySource::Native(native) => {
+                Some(first_line(native.current(uptime::now()), MAX_DATAGRAM_REPLY).len())
             }
-            Reporter::Command(_) => None,
+            ReplySource::Command(_) => None,
         }
     }
 
@@ -101,9 +97,9 @@ impl Native {
         }
     }
 
-    /// The line for this second; an error line when none can be built.
-    pub fn current(&mut self) -> &[u8] {
-        let now = uptime::now();
+    /// The line for `now` (seconds since the epoch), reused within its
+    /// second; an error line when none can be built.
+    pub fn current(&mut self, now: i64) -> &[u8] {
         if self.built_at != Some(now) {
             self.line.clear();
             self.built_at = match self.builder.write_line(now, &mut self.line) {
@@ -113,8 +109,7 @@ impl Native {
                         log::error!("{e}{}", held_note(held));
                     }
                     self.line.clear();
-                    self.line
-                        .extend_from_slice(format!("ruptimed: {e}\n").as_bytes());
+                    self.line.extend_from_slice(&error_line(&e.to_string()));
                     None
                 }
             };
@@ -122,10 +117,10 @@ impl Native {
         &self.line
     }
 
-    /// A line built now, not reused: the work of a forked child.
-    pub fn fresh(&mut self) -> &[u8] {
+    /// A line built for `now`, not reused: the work of a forked child.
+    pub fn fresh(&mut self, now: i64) -> &[u8] {
         self.built_at = None;
-        self.current()
+        self.current(now)
     }
 }
 
@@ -165,21 +160,26 @@ mod tests {
     #[test]
     fn the_native_line_is_reused_within_its_second_only() {
         let mut native = Native::new();
-        loop {
-            let now = uptime::now();
-            native.built_at = Some(now);
-            native.line = b"cached\n".to_vec();
-            let got = native.current().to_vec();
-            if uptime::now() == now {
-                assert_eq!(got, b"cached\n");
-                break;
-            }
-        }
-        native.built_at = Some(uptime::now() - 1);
-        let fresh = native.current().to_vec();
+        let now = uptime::now();
+        let first = native.current(now).to_vec();
         assert!(
-            fresh.starts_with(b" ") && fresh.ends_with(b"\n") && fresh.len() > 50,
-            "{fresh:?}"
+            first.starts_with(b" ") && first.ends_with(b"\n") && first.len() > 50,
+            "{first:?}"
+        );
+        let of_second = |t: i64| {
+            let (h, m, s) = uptime::clock::time_of_day(t).unwrap();
+            format!(" {h:02}:{m:02}:{s:02} up ").into_bytes()
+        };
+        assert!(first.starts_with(&of_second(now)));
+        native.line = b"cached\n".to_vec();
+        assert_eq!(native.current(now), b"cached\n");
+        let next = native.current(now + 1).to_vec();
+        assert!(next.starts_with(&of_second(now + 1)), "{next:?}");
+        native.line = b"cached\n".to_vec();
+        let fresh = native.fresh(now + 1).to_vec();
+        assert!(
+            fresh.starts_with(&of_second(now + 1)),
+            "a child's line is its own"
         );
     }
 }

@@ -8,10 +8,13 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use ruptime::target::Target;
+use ruptime_common::protocol::line::{Sample, read_line, write_line};
+use ruptime_common::protocol::request::MAX_REQUEST;
+use ruptime_common::protocol::verdict::Verdict;
 use ruptime_common::resolve::{Proto, split_host_port};
 use ruptime_common::uptime::{proc, utmp};
 use ruptimed::guard::classify;
-use ruptimed::ratelimit::{Class, Limits, RateLimiter, Verdict};
+use ruptimed::ratelimit::{Class, Decision, Limits, RateLimiter};
 
 /// A fuzz target: its name, and what it does with an input.
 pub type FuzzTarget = (&'static str, fn(&[u8]));
@@ -26,9 +29,32 @@ pub const TARGETS: [FuzzTarget; 6] = [
     ("guard", guard),
 ];
 
-/// A daemon's reply, as the client reads it.
+/// A daemon's reply, as the client judges it: an uptime line read from it
+/// writes a line that reads back as the same figures, and writing those
+/// gives the same bytes again (with either decimal separator).
 pub fn reply(data: &[u8]) {
-    let _ = ruptime::reply::parse(data);
+    let Verdict::Uptime(sample) = Verdict::of(data) else {
+        return;
+    };
+    for radix in [".", ","] {
+        let mut written = Vec::new();
+        write_line(&sample, radix, &mut written);
+        let again = read_line(&written).unwrap_or_else(|| panic!("{written:?} does not read back"));
+        assert!(same(&again, &sample), "{again:?} read back from {sample:?}");
+        let mut twice = Vec::new();
+        write_line(&again, radix, &mut twice);
+        assert_eq!(twice, written);
+    }
+}
+
+/// Whether two samples hold the same figures (a NaN load equal to a NaN).
+fn same(a: &Sample, b: &Sample) -> bool {
+    let loads = a
+        .loads
+        .iter()
+        .zip(b.loads)
+        .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()));
+    (a.clock, a.uptime, a.users) == (b.clock, b.uptime, b.users) && loads
 }
 
 /// `HOST`, `HOST:PORT`, `[V6ADDR]:PORT` as given on the command line.
@@ -94,15 +120,17 @@ pub fn guard(data: &[u8]) {
         let len = usize::from(u16::from_be_bytes([len_hi, len_lo]) % 1100);
         now += Duration::from_millis(u64::from(step) * 4);
         let line = (source % 3 > 0).then_some(usize::from(step % 120));
-        let (class, cap) = classify(len, line);
+        let (kind, class) = classify(len, line);
         if class == Class::Padded {
-            assert!(cap <= len, "a {len}-byte request may get {cap} bytes");
+            let longest = vec![0; 2 * MAX_REQUEST];
+            let cut = kind.cut(&longest).len();
+            assert!(cut <= len, "a {len}-byte request may get {cut} bytes");
         }
         let ip = [10, 0, source & 0x0f, source >> 4];
         let sender = SocketAddr::from((ip, 4000));
         let verdict = limiter.check(sender, class, now);
         if class == Class::Padded {
-            assert_ne!(verdict, Verdict::SourceLimit);
+            assert_ne!(verdict, Decision::SourceLimit);
         }
     }
 }

@@ -76,7 +76,10 @@ fn datagrams_that_arrive_together_each_get_their_own_run() {
     let burst = 8;
     for _ in 0..burst {
         socket
-            .send_to(&ruptime_common::datagram::padded_request(), daemon.addrs[0])
+            .send_to(
+                &ruptime_common::protocol::request::padded_request(),
+                daemon.addrs[0],
+            )
             .unwrap();
     }
     let mut replies = std::collections::BTreeSet::new();

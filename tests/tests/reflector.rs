@@ -9,7 +9,7 @@ use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use ruptime_common::datagram::padded_request;
+use ruptime_common::protocol::request::padded_request;
 use ruptime_tests::daemon::Daemon;
 use ruptime_tests::process::{raise_descriptor_limit, ruptime};
 use ruptime_tests::skip::can_run;

@@ -26,7 +26,10 @@ fn a_dgram_query_to_a_silent_port_times_out_near_the_deadline() {
     let mut requests = 0;
     let mut buf = [0u8; 2048];
     while let Ok(n) = silent.recv(&mut buf) {
-        assert_eq!(&buf[..n], ruptime_common::datagram::padded_request());
+        assert_eq!(
+            &buf[..n],
+            ruptime_common::protocol::request::padded_request()
+        );
         requests += 1;
     }
     assert!((2..=6).contains(&requests), "{requests} requests");

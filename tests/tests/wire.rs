@@ -5,7 +5,7 @@ use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::thread;
 use std::time::Duration;
 
-use ruptime_common::datagram::padded_request;
+use ruptime_common::protocol::request::padded_request;
 use ruptime_tests::daemon::Daemon;
 use ruptime_tests::process::ruptime;
 use ruptime_tests::uptime;

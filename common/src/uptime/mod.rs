@@ -1,24 +1,23 @@
-//! This host's uptime line, built from `/proc` and utmp byte for byte as
-//! procps-ng 4.0.2's `uptime` prints it, in about 10 us instead of the 2-3 ms
-//! of running the program.
+//! This host's uptime line, its figures read from `/proc` and utmp and
+//! written byte for byte as procps-ng 4.0.2's `uptime` prints it (the rules
+//! are in [`protocol::line`](crate::protocol::line)), in about 10 us instead
+//! of the 2-3 ms of running the program.
 //!
-//! - [`format`]: every rule of the line.
 //! - [`proc`]: the seconds since boot and the loads.
 //! - [`utmp`]: the logged-in users.
 //! - [`clock`]: the local time of day; [`locale`]: the decimal separator.
 
 pub mod clock;
-pub mod format;
 pub mod locale;
 pub mod proc;
 pub mod utmp;
 
 use std::fmt;
 
-pub use format::Sample;
 use proc::UptimeError;
 
 use crate::oserror::describe;
+use crate::protocol::line::{Sample, write_line};
 
 /// Why no line could be built.
 #[derive(Debug)]
@@ -54,16 +53,16 @@ impl fmt::Display for ReportError {
 
 impl std::error::Error for ReportError {}
 
-/// Builds uptime lines; the locale is looked up once.
+/// Builds this host's uptime lines; the locale is looked up once.
 #[derive(Clone, Debug)]
-pub struct Reporter {
+pub struct LineBuilder {
     radix: String,
 }
 
-impl Reporter {
-    /// A reporter for the locale the environment selects.
-    pub fn from_environment() -> Reporter {
-        Reporter {
+impl LineBuilder {
+    /// A builder for the locale the environment selects.
+    pub fn from_environment() -> LineBuilder {
+        LineBuilder {
             radix: locale::decimal_separator(),
         }
     }
@@ -80,7 +79,7 @@ impl Reporter {
             users: u64::from(utmp::count_users()),
             loads: proc::loads(),
         };
-        format::write_line(&sample, &self.radix, out);
+        write_line(&sample, &self.radix, out);
         Ok(())
     }
 }

@@ -1,27 +1,27 @@
-//! The datagram client (APUE figure 16.18): a request, one datagram back.
+//! The datagram client (APUE figure 16.18) as a state machine: a request,
+//! one datagram back.
 //!
-//! [`Datagram`] is one host's query as a state machine, with four fixes to
-//! the original: the request is padded to 256 bytes (see
+//! [`Datagram`] is one host's query, fed events and the time, saying what
+//! to do next, with four fixes to the original: the request is padded to 256 bytes (see
 //! `ruptime_common::datagram`), so that the daemon can answer it without
 //! amplifying anything; the request is sent again a few times within the deadline
 //! (UDP drops); each of the host's addresses gets its own connected socket,
 //! so only a reply from an address asked is accepted and an ICMP "port
 //! unreachable" ends the wait with "connection refused" at once (the
 //! original's unconnected socket never sees it and waits 20 s); and the wait
-//! ends by the host's deadline. The loop drives it with non-blocking sockets;
-//! [`ask`] asks one host as the original does, waiting under SIGALRM.
+//! ends by the host's deadline. The loop drives it with non-blocking
+//! sockets, and so does the blocking query (`blocking::dgram`), waiting
+//! under SIGALRM as the original does.
 
 use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
-use std::os::fd::AsFd;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use ruptime_common::datagram::{PADDED_LEN, padded_request};
-use ruptime_common::oserror::describe;
-use ruptime_common::timeout::with_deadline;
+use ruptime_common::protocol::MAX_DATAGRAM;
+use ruptime_common::protocol::request::{PADDED_LEN, padded_request};
 
-use super::{Answer, MAX_DATAGRAM, Options, Outcome, QueryError, Trace};
+use super::options::Options;
+use super::outcome::{Answer, Outcome, QueryError};
 
 /// The request: a NUL, as the original sends, then the marker and padding.
 pub(super) const REQUEST: [u8; PADDED_LEN] = padded_request();
@@ -131,12 +131,10 @@ impl Datagram {
         match result {
             Ok(bytes) if bytes.len() > MAX_DATAGRAM => Some(Err(QueryError::TooLong(MAX_DATAGRAM))),
             Ok([]) => Some(Err(QueryError::EmptyDatagram)),
-            Ok(bytes) => self.addrs.get(i).map(|from| {
-                Ok(Answer {
-                    reply: bytes.to_vec(),
-                    from: *from,
-                })
-            }),
+            Ok(bytes) => self
+                .addrs
+                .get(i)
+                .map(|from| Ok(Answer::new(bytes.to_vec(), *from))),
             Err(e) => {
                 if e.kind() == io::ErrorKind::ConnectionRefused {
                     self.closed(i, e);
@@ -145,117 +143,6 @@ impl Datagram {
             }
         }
     }
-}
-
-/// A non-blocking UDP socket connected to `addr`.
-fn connected(addr: &SocketAddr) -> io::Result<UdpSocket> {
-    let local: SocketAddr = match addr {
-        SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
-        SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
-    };
-    let socket = UdpSocket::bind(local)?;
-    socket.connect(addr)?;
-    socket.set_nonblocking(true)?;
-    Ok(socket)
-}
-
-/// Asks `addrs` over UDP from this thread by `deadline`, waiting in `poll`
-/// under SIGALRM; `trace` hears of each step.
-pub(super) fn ask(
-    addrs: Vec<SocketAddr>,
-    deadline: Instant,
-    options: &Options,
-    trace: &mut dyn Trace,
-) -> Outcome {
-    let mut query = Datagram::new(addrs, deadline, Instant::now(), options);
-    let mut sockets: Vec<Option<UdpSocket>> = Vec::new();
-    for (i, addr) in query.addrs().to_vec().iter().enumerate() {
-        match connected(addr) {
-            Ok(socket) => sockets.push(Some(socket)),
-            Err(e) => {
-                trace.note(format_args!("{addr}: {}", describe(&e)));
-                query.closed(i, e);
-                sockets.push(None);
-            }
-        }
-    }
-    // One byte more than allowed, so that a longer datagram shows.
-    let mut buf = vec![0u8; MAX_DATAGRAM + 1];
-    let mut step = query.due(Instant::now());
-    loop {
-        let until = match step {
-            Step::Done(outcome) => return outcome,
-            Step::Send(until) => {
-                for (i, socket) in sockets.iter().enumerate() {
-                    if let Some(socket) = socket {
-                        let sent = socket.send(&REQUEST);
-                        note_sent(trace, query.addrs()[i], &sent);
-                        query.sent(i, sent);
-                    }
-                }
-                until
-            }
-            Step::Wait(until) => until,
-        };
-        close_unused(&query, &mut sockets);
-        let open: Vec<(usize, &UdpSocket)> = sockets
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| s.as_ref().map(|s| (i, s)))
-            .collect();
-        let ready = match wait_readable(open.iter().map(|(_, s)| *s), until) {
-            Ok(ready) => ready,
-            Err(e) if e.kind() == io::ErrorKind::TimedOut => Vec::new(),
-            Err(e) => return Err(QueryError::Receive(e)),
-        };
-        for r in ready {
-            let (i, socket) = open[r];
-            let got = socket.recv(&mut buf);
-            match &got {
-                Ok(n) => trace.note(format_args!("{n} bytes from {}", query.addrs()[i])),
-                Err(e) => trace.note(format_args!("{}: {}", query.addrs()[i], describe(e))),
-            }
-            if let Some(outcome) = query.received(i, got.map(|n| &buf[..n])) {
-                return outcome;
-            }
-        }
-        step = query.due(Instant::now());
-    }
-}
-
-/// Tells `trace` how sending the request to `addr` went.
-fn note_sent(trace: &mut dyn Trace, addr: SocketAddr, sent: &io::Result<usize>) {
-    match sent {
-        Ok(n) => trace.note(format_args!("sent the request to {addr} ({n} bytes)")),
-        Err(e) => trace.note(format_args!("sending to {addr}: {}", describe(e))),
-    }
-}
-
-/// Drops the sockets the query no longer uses.
-fn close_unused(query: &Datagram, sockets: &mut [Option<UdpSocket>]) {
-    for (i, socket) in sockets.iter_mut().enumerate() {
-        if !query.is_open(i) {
-            *socket = None;
-        }
-    }
-}
-
-/// Waits in `poll`, under a SIGALRM at `until`, for sockets to become
-/// readable; their indexes.
-pub(super) fn wait_readable<'a>(
-    sockets: impl Iterator<Item = &'a UdpSocket>,
-    until: Instant,
-) -> io::Result<Vec<usize>> {
-    let mut fds: Vec<PollFd<'_>> = sockets
-        .map(|s| PollFd::new(s.as_fd(), PollFlags::POLLIN))
-        .collect();
-    with_deadline(until, || Ok(poll(&mut fds, PollTimeout::NONE)?))?;
-    Ok(fds
-        .iter()
-        .enumerate()
-        .filter(|(_, fd)| fd.revents().is_some_and(|r| !r.is_empty()))
-        .map(|(i, _)| i)
-        .collect())
 }
 
 #[cfg(test)]

@@ -19,8 +19,12 @@ use std::time::Instant;
 use nix::ifaddrs::getifaddrs;
 use nix::net::if_::{InterfaceFlags, if_nametoindex};
 
-use super::dgram::{REQUEST, first_resend, wait_readable};
-use super::{Answer, MAX_DATAGRAM, Options, Outcome, QueryError};
+use ruptime_common::protocol::MAX_DATAGRAM;
+
+use super::blocking::wait_readable;
+use super::dgram::{REQUEST, first_resend};
+use super::options::Options;
+use super::outcome::{Answer, Outcome, QueryError};
 use crate::target::Family;
 
 /// IPv6's all-nodes group on one link.
@@ -206,10 +210,7 @@ pub fn discover(destinations: &[Destination], options: &Options) -> Result<Found
                 let outcome = if n > MAX_DATAGRAM {
                     Err(QueryError::TooLong(MAX_DATAGRAM))
                 } else {
-                    Ok(Answer {
-                        reply: buf[..n].to_vec(),
-                        from,
-                    })
+                    Ok(Answer::new(buf[..n].to_vec(), from))
                 };
                 found.hosts.push((from, outcome));
             }

@@ -14,17 +14,23 @@ use std::time::{Duration, Instant};
 
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
 use nix::sys::resource::{Resource, getrlimit};
+use ruptime_common::duration::millis_until;
 use ruptime_common::oserror::describe;
+use ruptime_common::protocol::{MAX_DATAGRAM, MAX_REPLY};
 use ruptime_common::resolve::Proto;
 use ruptime_common::timeout::with_deadline;
-use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use socket2::Socket;
 
-use super::dgram::{self, Datagram, REQUEST};
+use super::dgram::{self, Datagram};
+use super::options::Options;
+use super::outcome::{Outcome, QueryError};
 use super::pace::Pace;
 use super::resolver::{Report, Resolver, SLOW};
 use super::slots::{Slots, untoken};
+use super::sockets::{Sockets, connecting};
 use super::stream::{self, Stream};
-use super::{MAX_DATAGRAM, MAX_REPLY, Options, Outcome, QueryError, TICK, Watch};
+use super::trace::Untraced;
+use super::watch::{TICK, Watch};
 use crate::target::Target;
 
 /// Events taken from the kernel per wait.
@@ -50,7 +56,7 @@ enum Query {
     /// Over TCP, with the connection of the moment.
     Stream(Stream, Option<Socket>),
     /// Over UDP, a socket per address.
-    Dgram(Datagram, Vec<Option<Socket>>),
+    Dgram(Datagram, Sockets),
 }
 
 /// A host in flight.
@@ -189,11 +195,7 @@ impl Fleet<'_> {
         if self.next < self.targets.len() && self.has_room() {
             wake = wake.min(self.pace.next_token(now));
         }
-        let ms = wake
-            .saturating_duration_since(now)
-            .as_micros()
-            .div_ceil(1000);
-        let timeout = EpollTimeout::try_from(ms).unwrap_or(EpollTimeout::MAX);
+        let timeout = EpollTimeout::try_from(millis_until(wake, now)).unwrap_or(EpollTimeout::MAX);
         let epoll = &self.epoll;
         match with_deadline(wake + BACKSTOP, || {
             epoll.wait(events, timeout).map_err(io::Error::from)
@@ -215,7 +217,7 @@ impl Fleet<'_> {
         match &mut slot.query {
             Query::Resolving(_) => self.resolving -= 1,
             Query::Stream(_, socket) => self.close(socket),
-            Query::Dgram(_, sockets) => sockets.iter_mut().for_each(|s| self.close(s)),
+            Query::Dgram(_, sockets) => self.sockets -= sockets.close_all(),
         }
         let index = slot.index;
         self.slots.free(slot);
@@ -341,16 +343,8 @@ impl Fleet<'_> {
                     .max(1);
                 addrs.truncate(MAX_DGRAM_ADDRS.min(room));
                 let mut machine = Datagram::new(addrs, deadline, now, self.options);
-                let mut sockets = Vec::new();
-                for (i, addr) in machine.addrs().to_vec().iter().enumerate() {
-                    match self.open(addr, Proto::Udp, slot.token(i)) {
-                        Ok(socket) => sockets.push(Some(socket)),
-                        Err(e) => {
-                            machine.closed(i, e);
-                            sockets.push(None);
-                        }
-                    }
-                }
+                let open = |i, addr: &SocketAddr| self.open(addr, Proto::Udp, slot.token(i));
+                let sockets = Sockets::open(&mut machine, open, &mut Untraced);
                 let step = machine.due(now);
                 slot.query = Query::Dgram(machine, sockets);
                 self.dgram_step(&mut slot, step, now)
@@ -512,12 +506,8 @@ impl Fleet<'_> {
         };
         let at = match step {
             dgram::Step::Send(at) => {
-                for (i, socket) in sockets.iter().enumerate() {
-                    if let Some(socket) = socket {
-                        machine.sent(i, socket.send(&REQUEST));
-                    }
-                }
-                self.close_unused(machine, sockets);
+                sockets.send(machine, &mut Untraced);
+                self.sockets -= sockets.close_unused(machine);
                 if let dgram::Step::Done(outcome) = machine.due(now) {
                     return Some(outcome);
                 }
@@ -535,7 +525,7 @@ impl Fleet<'_> {
         let Query::Dgram(machine, sockets) = &mut slot.query else {
             return None;
         };
-        let socket = sockets.get(i)?.as_ref()?;
+        let socket = sockets.get(i)?;
         // One byte more than allowed, so that a longer datagram shows.
         let buf = &mut self.buf[..=MAX_DATAGRAM];
         loop {
@@ -552,39 +542,18 @@ impl Fleet<'_> {
                 break;
             }
         }
-        self.close_unused(machine, sockets);
+        self.sockets -= sockets.close_unused(machine);
         Some(machine.due(now))
-    }
-
-    fn close_unused(&mut self, machine: &Datagram, sockets: &mut [Option<Socket>]) {
-        for (i, socket) in sockets.iter_mut().enumerate() {
-            if !machine.is_open(i) {
-                self.close(socket);
-            }
-        }
     }
 
     /// A non-blocking socket connected to `addr` (for TCP: the connection
     /// begun), in the epoll set, edge-triggered.
     fn open(&mut self, addr: &SocketAddr, proto: Proto, token: u64) -> io::Result<Socket> {
-        let (kind, protocol, interest) = match proto {
-            Proto::Tcp => (
-                Type::STREAM,
-                Protocol::TCP,
-                EpollFlags::EPOLLIN | EpollFlags::EPOLLOUT | EpollFlags::EPOLLRDHUP,
-            ),
-            Proto::Udp => (Type::DGRAM, Protocol::UDP, EpollFlags::EPOLLIN),
+        let socket = connecting(addr, proto)?;
+        let interest = match proto {
+            Proto::Tcp => EpollFlags::EPOLLIN | EpollFlags::EPOLLOUT | EpollFlags::EPOLLRDHUP,
+            Proto::Udp => EpollFlags::EPOLLIN,
         };
-        let socket = Socket::new(
-            Domain::for_address(*addr),
-            kind.nonblocking(),
-            Some(protocol),
-        )?;
-        match socket.connect(&SockAddr::from(*addr)) {
-            Ok(()) => {}
-            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-            Err(e) => return Err(e),
-        }
         let event = EpollEvent::new(interest | EpollFlags::EPOLLET, token);
         self.epoll.add(&socket, event)?;
         self.sockets += 1;

@@ -17,11 +17,14 @@ use nix::fcntl::OFlag;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{WaitStatus, waitpid};
-use nix::unistd::{ForkResult, Pid, fork, pipe2};
+use nix::unistd::{Pid, pipe2};
+use ruptime_common::child::fork_child;
 use ruptime_common::oserror::describe;
 use ruptime_common::resolve::Proto;
 
-use super::{Answer, Options, Outcome, QueryError, TICK, Watch};
+use super::options::Options;
+use super::outcome::{Answer, Outcome, QueryError};
+use super::watch::{TICK, Watch};
 use crate::target::Target;
 
 /// The most children asking at once.
@@ -176,7 +179,6 @@ fn readable(children: &[Child]) -> Vec<usize> {
 }
 
 /// Forks a child that asks `share` and writes records to a pipe.
-#[allow(unsafe_code)]
 fn spawn(
     nth: usize,
     share: &[Target],
@@ -187,29 +189,28 @@ fn spawn(
     // resolver's threads start in the children): checked at every fork.
     ruptime_common::threads::ensure_single()?;
     let (read, write) = pipe2(OFlag::O_CLOEXEC)?;
-    // SAFETY: the process runs one thread (checked just above), so the child
-    // may run ordinary code. It never returns into the parent's loop: it ends
-    // with `_exit`, flushing nothing the parent has buffered.
-    match unsafe { fork() }? {
-        ForkResult::Parent { child } => Ok(Child {
-            nth,
-            pid: child,
-            pipe: File::from(read),
-            unread: Vec::new(),
-            heard: Instant::now(),
-        }),
-        ForkResult::Child => {
-            drop(read);
-            siblings.clear();
-            let mut recorder = Recorder {
-                pipe: File::from(write),
-            };
-            super::ask_here(Proto::Tcp, share, options, &mut recorder);
-            // SAFETY: `_exit` ends the child without running the parent's
-            // exit handlers or flushing its buffers.
-            unsafe { libc::_exit(0) }
-        }
-    }
+    let mut write = Some(write);
+    let child = || {
+        siblings.clear();
+        let Some(write) = write.take() else { return 1 };
+        let mut recorder = Recorder {
+            pipe: File::from(write),
+        };
+        super::here::ask_all(Proto::Tcp, share, options, &mut recorder);
+        0
+    };
+    // SAFETY: the process runs one thread (checked just above), so the
+    // child may run ordinary code.
+    #[allow(unsafe_code)]
+    let pid = unsafe { fork_child(child) }?;
+    drop(write);
+    Ok(Child {
+        nth,
+        pid,
+        pipe: File::from(read),
+        unread: Vec::new(),
+        heard: Instant::now(),
+    })
 }
 
 /// A child's watch: every begun and ended query written to the pipe.
@@ -278,10 +279,7 @@ fn outcome(tag: u8, payload: &[u8]) -> Outcome {
                 .ok()
                 .and_then(|a| a.parse().ok());
             match (from, payload.get(end + 1..)) {
-                (Some(from), Some(reply)) => Ok(Answer {
-                    reply: reply.to_vec(),
-                    from,
-                }),
+                (Some(from), Some(reply)) => Ok(Answer::new(reply.to_vec(), from)),
                 _ => Err(QueryError::Failed(
                     "query process wrote a garbled answer".to_owned(),
                 )),

@@ -1,22 +1,23 @@
-//! The stream client (APUE figure 16.14): connect, read until EOF.
+//! The stream client (APUE figure 16.14) as a state machine: connect, read
+//! until EOF.
 //!
-//! [`Stream`] is one host's query as a state machine: the connection
-//! attempts follow `connect_retry`'s schedule ([`Retry`]), then the reply is
-//! read to its end, at most [`MAX_REPLY`] bytes, all by the host's deadline
-//! (the original could wait 127 s per address, or forever on a server that
-//! accepts and never writes). The loop drives it with non-blocking sockets;
-//! [`ask`] asks one host as the original does, blocking, with
-//! `connect_retry` and a SIGALRM deadline on the reads.
+//! [`Stream`] is one host's query, fed events and the time, saying what to
+//! do next: the connection attempts follow `connect_retry`'s schedule
+//! ([`Retry`]), then the reply is read to its end, at most [`MAX_REPLY`]
+//! bytes, all by the host's deadline (the original could wait 127 s per
+//! address, or forever on a server that accepts and never writes). The
+//! loop drives it with non-blocking sockets; [`Reading`] is also the
+//! blocking query's (`blocking::stream`).
 
-use std::io::{self, Read};
+use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use ruptime_common::connect::{Attempt, Retry, connect_retry};
-use ruptime_common::oserror::describe;
-use ruptime_common::timeout::Alarm;
+use ruptime_common::connect::{Attempt, Retry};
+use ruptime_common::protocol::MAX_REPLY;
 
-use super::{Answer, MAX_REPLY, Options, Outcome, QueryError, Trace};
+use super::options::Options;
+use super::outcome::{Answer, Outcome, QueryError};
 
 /// What the loop is to do next for a host.
 #[derive(Debug)]
@@ -34,22 +35,27 @@ pub(super) enum Step {
 
 /// A reply being read to its end.
 #[derive(Debug)]
-struct Reading {
+pub(super) struct Reading {
     from: SocketAddr,
     reply: Vec<u8>,
 }
 
 impl Reading {
+    /// Nothing read yet from `from`.
+    pub(super) fn new(from: SocketAddr) -> Reading {
+        Reading {
+            from,
+            reply: Vec::new(),
+        }
+    }
+
     /// Takes `bytes` (none at end of file): the outcome once the reply is over.
-    fn received(&mut self, bytes: &[u8]) -> Option<Outcome> {
+    pub(super) fn received(&mut self, bytes: &[u8]) -> Option<Outcome> {
         if bytes.is_empty() {
             return Some(if self.reply.is_empty() {
                 Err(QueryError::Empty)
             } else {
-                Ok(Answer {
-                    reply: std::mem::take(&mut self.reply),
-                    from: self.from,
-                })
+                Ok(Answer::new(std::mem::take(&mut self.reply), self.from))
             });
         }
         if self.reply.len() + bytes.len() > MAX_REPLY {
@@ -60,7 +66,7 @@ impl Reading {
     }
 
     /// Why the reply is missing at the deadline.
-    fn timed_out(&self, timeout: Duration) -> QueryError {
+    pub(super) fn timed_out(&self, timeout: Duration) -> QueryError {
         match self.reply.len() {
             0 => QueryError::Silent(timeout),
             got => QueryError::Incomplete(timeout, got),
@@ -117,10 +123,7 @@ impl Stream {
 
     /// The connection to `from` is made.
     pub(super) fn connected(&mut self, from: SocketAddr) -> Step {
-        self.state = State::Reading(Reading {
-            from,
-            reply: Vec::new(),
-        });
+        self.state = State::Reading(Reading::new(from));
         Step::Wait(self.deadline())
     }
 
@@ -181,50 +184,10 @@ impl Stream {
 
 /// What a failed round of connection attempts means: no answer when the
 /// deadline came first, otherwise the last attempt's error.
-fn connect_error(error: io::Error, timeout: Duration) -> QueryError {
+pub(super) fn connect_error(error: io::Error, timeout: Duration) -> QueryError {
     match error.kind() {
         io::ErrorKind::TimedOut => QueryError::Unanswered(timeout),
         _ => QueryError::Connect(error),
-    }
-}
-
-/// Asks `addrs` over TCP, blocking, by `deadline`: `connect_retry`, then the
-/// reads under a SIGALRM deadline; `trace` hears of each step.
-pub(super) fn ask(
-    addrs: &[SocketAddr],
-    deadline: Instant,
-    options: &Options,
-    trace: &mut dyn Trace,
-) -> Outcome {
-    let mut attempted = |addr: SocketAddr, made: &io::Result<std::net::TcpStream>| match made {
-        Ok(_) => trace.note(format_args!("connected to {addr}")),
-        Err(e) => trace.note(format_args!("connecting to {addr}: {}", describe(e))),
-    };
-    let mut stream = connect_retry(addrs, deadline, &options.backoff, &mut attempted)
-        .map_err(|e| connect_error(e, options.timeout))?;
-    let from = stream.peer_addr().map_err(QueryError::Receive)?;
-    let mut reading = Reading {
-        from,
-        reply: Vec::new(),
-    };
-    let alarm = Alarm::arm(deadline).map_err(|_| reading.timed_out(options.timeout))?;
-    let mut buf = [0u8; 8192];
-    loop {
-        match alarm.run(|| stream.read(&mut buf)) {
-            Ok(n) => {
-                match n {
-                    0 => trace.note(format_args!("closed by {from}")),
-                    n => trace.note(format_args!("received {n} bytes")),
-                }
-                if let Some(outcome) = reading.received(&buf[..n]) {
-                    return outcome;
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-                return Err(reading.timed_out(options.timeout));
-            }
-            Err(e) => return Err(QueryError::Receive(e)),
-        }
     }
 }
 
@@ -232,6 +195,7 @@ pub(super) fn ask(
 mod tests {
     use super::*;
     use crate::target::Family;
+    use ruptime_common::protocol::MAX_REPLY;
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)

@@ -6,11 +6,11 @@ use std::os::fd::AsFd;
 use std::time::Instant;
 
 use nix::errno::Errno;
+use ruptime_common::protocol::request::RequestKind;
 use socket2::Socket;
 
-use super::Work;
-use crate::guard::Guard;
-use crate::report::Reporter;
+use super::ServeState;
+use crate::report::ReplySource;
 use crate::throttle::{Throttle, held_note};
 use crate::udp;
 
@@ -19,7 +19,7 @@ const BATCHES: usize = 4;
 
 /// Answers the datagrams waiting on `socket`, a batch (`recvmmsg`) at a
 /// time; how many requests it admitted.
-pub(super) fn serve(socket: &Socket, work: &mut Work) -> usize {
+pub(super) fn serve(socket: &Socket, work: &mut ServeState) -> usize {
     let fd = socket.as_fd();
     let mut admitted = 0;
     for _ in 0..BATCHES {
@@ -38,16 +38,16 @@ pub(super) fn serve(socket: &Socket, work: &mut Work) -> usize {
         work.batch.requests.retain_mut(|request| {
             guard
                 .admit(request, line, now)
-                .map(|cap| request.cap = cap)
+                .map(|kind| request.kind = kind)
                 .is_some()
         });
         admitted += work.batch.requests.len();
         let errors = &mut work.errors;
-        if matches!(work.reporter, Reporter::Command(_)) {
+        if matches!(work.reporter, ReplySource::Command(_)) {
             // A run of the command per request, as the original.
             for request in &work.batch.requests {
                 let reply = work.reporter.datagram_reply();
-                if Guard::is_legacy(request) {
+                if request.kind == RequestKind::Legacy {
                     work.guard.sent_legacy(reply.len());
                 }
                 if let Err(e) = udp::reply(fd, request, &reply) {

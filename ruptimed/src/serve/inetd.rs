@@ -17,7 +17,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use ruptime_common::oserror::describe;
 use socket2::{SockRef, Type};
 
-use super::{Work, dgram, send_all};
+use super::{ServeState, dgram, send_all};
 use crate::fatal::Fatal;
 
 /// How long a datagram socket may stay idle before the process exits.
@@ -58,7 +58,7 @@ pub(crate) fn stdin_kind() -> Result<Stdin, Fatal> {
 ///
 /// # Errors
 /// The connection's reply fails, or no datagram comes at all.
-pub(crate) fn serve(kind: Stdin, mut work: Work) -> Result<(), Fatal> {
+pub(crate) fn serve(kind: Stdin, mut work: ServeState) -> Result<(), Fatal> {
     let stdin = io::stdin();
     let failed = |e: io::Error| Fatal::new(format!("--inetd: {}", describe(&e)));
     let socket = SockRef::from(&stdin);

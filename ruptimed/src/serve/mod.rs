@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use nix::errno::Errno;
 use nix::poll::PollTimeout;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
+use ruptime_common::duration::millis_until;
 use ruptime_common::logging::Logger;
 use ruptime_common::mode::Mode;
 
@@ -32,7 +33,7 @@ use crate::fatal::Fatal;
 use crate::guard::Guard;
 use crate::listen::Listener;
 use crate::ratelimit::Limits;
-use crate::report::Reporter;
+use crate::report::ReplySource;
 use crate::signals::Signals;
 use crate::throttle::Throttle;
 use crate::udp;
@@ -41,8 +42,8 @@ pub(crate) use send::send_all;
 
 /// What the mode modules share while serving.
 #[derive(Debug)]
-pub struct Work {
-    reporter: Reporter,
+pub struct ServeState {
+    reporter: ReplySource,
     children: Children,
     acceptor: Acceptor,
     guard: Guard,
@@ -67,10 +68,10 @@ pub struct Bounds {
     pub allow: Allow,
 }
 
-impl Work {
+impl ServeState {
     /// Serving with `reporter`, within `bounds`.
-    pub fn new(reporter: Reporter, bounds: Bounds) -> Work {
-        Work {
+    pub fn new(reporter: ReplySource, bounds: Bounds) -> ServeState {
+        ServeState {
             reporter,
             children: Children::new(bounds.max_children, bounds.request_timeout),
             acceptor: Acceptor::new(bounds.allow.clone()),
@@ -92,7 +93,7 @@ pub struct Server {
     epoll: Epoll,
     signals: Signals,
     logger: &'static Logger,
-    work: Work,
+    work: ServeState,
 }
 
 /// The epoll tokens of the signal pipe and of the children's exits; a
@@ -112,7 +113,7 @@ impl Server {
         listeners: Vec<Listener>,
         signals: Signals,
         logger: &'static Logger,
-        work: Work,
+        work: ServeState,
     ) -> Result<Server, Fatal> {
         let failed = |e: Errno| Fatal::new(format!("epoll: {}", e.desc()));
         let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC).map_err(failed)?;
@@ -255,7 +256,6 @@ impl Server {
 /// milliseconds, so the loop never wakes just before it is due), or never.
 fn timeout_until(wake: Option<Instant>, now: Instant) -> PollTimeout {
     wake.map_or(PollTimeout::NONE, |at| {
-        let ms = at.saturating_duration_since(now).as_micros().div_ceil(1000);
-        PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)
+        PollTimeout::try_from(millis_until(at, now)).unwrap_or(PollTimeout::MAX)
     })
 }

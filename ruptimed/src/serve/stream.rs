@@ -9,7 +9,7 @@ use std::time::Instant;
 use ruptime_common::oserror::describe;
 use socket2::Socket;
 
-use super::Work;
+use super::ServeState;
 use super::send::send_all;
 use crate::throttle::held_note;
 
@@ -17,7 +17,7 @@ use crate::throttle::held_note;
 const BATCH: usize = 64;
 
 /// Serves the connections waiting on `listener`.
-pub(super) fn serve(listener: &Socket, work: &mut Work) {
+pub(super) fn serve(listener: &Socket, work: &mut ServeState) {
     for _ in 0..BATCH {
         let Some(conn) = work.acceptor.accept(listener) else {
             return;

@@ -14,7 +14,7 @@ pub const BATCH: usize = 32;
 
 /// Room for the longest request answered and a byte more, so that a longer
 /// one shows as truncated.
-const REQUEST_ROOM: usize = ruptime_common::datagram::MAX_REQUEST + 1;
+const REQUEST_ROOM: usize = ruptime_common::protocol::request::MAX_REQUEST + 1;
 
 /// Room to receive and answer [`BATCH`] requests with one system call each.
 #[derive(Debug)]
@@ -79,17 +79,17 @@ impl Batch {
         Ok(taken)
     }
 
-    /// Sends `reply` (at most each request's cap of it) to the sender of
+    /// Sends `reply` (as much of it as each request may get) to the sender of
     /// each of `requests`, from the address each asked: a `sendmmsg` per run
     /// of requests that share that address and length.
     /// A reply that cannot be sent is reported to `failed` and skipped.
     pub fn reply(&mut self, fd: BorrowedFd<'_>, reply: &[u8], mut failed: impl FnMut(Errno)) {
         let mut rest = &self.requests[..];
         while let Some(first) = rest.first() {
-            let len = reply.len().min(first.cap);
+            let len = first.kind.cut(reply).len();
             let run = rest
                 .iter()
-                .take_while(|r| r.from == first.from && reply.len().min(r.cap) == len)
+                .take_while(|r| r.from == first.from && r.kind.cut(reply).len() == len)
                 .count();
             let (group, later) = rest.split_at(run);
             rest = later;

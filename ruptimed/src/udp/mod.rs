@@ -19,6 +19,7 @@ use nix::sys::socket::{
     ControlMessage, ControlMessageOwned, MsgFlags, RecvMsg, SockaddrStorage, recvmsg, sendmsg,
     setsockopt, sockopt,
 };
+use ruptime_common::protocol::request::RequestKind;
 use socket2::Socket;
 
 pub use batch::{BATCH, Batch};
@@ -114,8 +115,9 @@ pub struct Request {
     pub truncated: bool,
     /// Its sender.
     pub peer: SockaddrStorage,
-    /// The most bytes its reply may hold (set by the guard).
-    pub cap: usize,
+    /// What kind of request it is, which says how much of the line it may
+    /// get (set by the guard; legacy, the whole line, until then).
+    pub kind: RequestKind,
     from: ReplyFrom,
 }
 
@@ -167,18 +169,18 @@ fn request(msg: &RecvMsg<'_, '_, SockaddrStorage>) -> nix::Result<Request> {
         len: msg.bytes,
         truncated,
         peer,
-        cap: usize::MAX,
+        kind: RequestKind::Legacy,
         from,
     })
 }
 
-/// Sends `reply` (at most the request's cap of it) to the request's sender,
-/// from the address it asked.
+/// Sends `reply` (as much of it as the request may get) to the request's
+/// sender, from the address it asked.
 ///
 /// # Errors
 /// The errors of `sendmsg`, e.g. `EAGAIN` when the socket buffer is full.
 pub fn reply(fd: BorrowedFd<'_>, request: &Request, reply: &[u8]) -> nix::Result<()> {
-    let iov = [IoSlice::new(&reply[..reply.len().min(request.cap)])];
+    let iov = [IoSlice::new(request.kind.cut(reply))];
     request.from.with_cmsgs(|cmsgs| {
         sendmsg(
             fd.as_raw_fd(),

@@ -204,7 +204,7 @@ impl Slot {
                     }
                 };
                 // Padded, as ruptime pads it.
-                socket.send(&ruptime_common::datagram::padded_request())?;
+                socket.send(&ruptime_common::protocol::request::padded_request())?;
                 Ok(Slot::Udp {
                     socket,
                     started: now,

@@ -4,7 +4,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ruptime_common::uptime::{self, Reporter};
+use ruptime_common::uptime::{self, LineBuilder};
 
 /// Mean time per report.
 #[derive(Debug)]
@@ -20,7 +20,7 @@ pub struct Cost {
 /// Builds `native_runs` lines natively, and runs uptime `exec_runs` times
 /// each way (the two ways interleaved).
 pub fn measure(native_runs: u32, exec_runs: u32) -> Cost {
-    let reporter = Reporter::from_environment();
+    let reporter = LineBuilder::from_environment();
     let mut line = Vec::with_capacity(128);
     let start = Instant::now();
     for _ in 0..native_runs {

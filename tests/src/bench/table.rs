@@ -204,7 +204,7 @@ pub fn run(plan: &Plan) -> String {
 /// The daemon's current line, so that the reference sends as many bytes.
 fn reference_line() -> String {
     let mut line = Vec::new();
-    let reporter = ruptime_common::uptime::Reporter::from_environment();
+    let reporter = ruptime_common::uptime::LineBuilder::from_environment();
     reporter
         .write_line(ruptime_common::uptime::now(), &mut line)
         .expect("this host's uptime line");

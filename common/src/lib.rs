@@ -5,7 +5,8 @@
 //! - [`inherited`]: signal dispositions and the mask, reset at start.
 //! - [`manual`]: the manual's extra sections, for `--help` and man pages.
 //! - [`mode`]: the three ways of speaking the protocol (`stream`, `fork`, `dgram`).
-//! - [`resolve`]: the `ruptime` service and its port, host names and `HOST:PORT` specs.
+//! - [`resolve`]: the `ruptime` service and its port, host names and `HOST:PORT` specs;
+//!   [`lookups`]: lookups on a bounded pool of threads.
 //! - [`connect`]: `connect_retry`, the original's exponential backoff, bounded by a deadline.
 //! - [`protocol`]: the wire protocol, with no I/O: the request, the limits,
 //!   the uptime line written and read, the verdict on a reply.
@@ -25,6 +26,7 @@ pub mod descriptors;
 pub mod duration;
 pub mod inherited;
 pub mod logging;
+pub mod lookups;
 pub mod manual;
 pub mod mode;
 pub mod oserror;

@@ -1,20 +1,17 @@
-//! Names for discovered hosts: reverse lookups on a bounded pool of threads,
-//! each given up at a deadline (a resolver can take many seconds); the
+//! Names for discovered hosts: reverse lookups on the suite's pool of lookup
+//! threads, each given up at a deadline (a resolver can take many seconds); the
 //! address where no name came, a link-local one with its interface
 //! (`fe80::1%eth0`), as a user would type it.
 
-use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex, mpsc};
-use std::thread;
+use std::net::SocketAddr;
+use std::sync::mpsc;
 use std::time::Instant;
 
 use nix::net::if_::if_indextoname;
+use ruptime_common::lookups::{Limits, Lookups};
 
 /// The most reverse lookups at once.
 const THREADS: usize = 16;
-
-/// A lookup thread's stack: the resolver is its deepest user.
-const STACK_SIZE: usize = 256 * 1024;
 
 /// A name for each of `addrs`, in order: looked up unless `numeric`.
 pub fn names(addrs: &[SocketAddr], numeric: bool, give_up: Instant) -> Vec<String> {
@@ -22,26 +19,19 @@ pub fn names(addrs: &[SocketAddr], numeric: bool, give_up: Instant) -> Vec<Strin
     if numeric || addrs.is_empty() {
         return named;
     }
-    let jobs: Vec<(usize, IpAddr)> = addrs.iter().map(SocketAddr::ip).enumerate().collect();
-    let queue = Arc::new(Mutex::new(jobs.into_iter()));
+    let pool = Lookups::new(Limits {
+        threads: THREADS,
+        most: THREADS,
+    });
     let (sender, received) = mpsc::channel();
-    for _ in 0..THREADS.min(addrs.len()) {
-        let (queue, sender) = (Arc::clone(&queue), sender.clone());
-        let _ = thread::Builder::new()
-            .stack_size(STACK_SIZE)
-            .spawn(move || {
-                while Instant::now() < give_up {
-                    let Some((i, addr)) = queue.lock().ok().and_then(|mut q| q.next()) else {
-                        return;
-                    };
-                    if sender
-                        .send((i, dns_lookup::lookup_addr(&addr).ok()))
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
-            });
+    for (i, addr) in addrs.iter().map(SocketAddr::ip).enumerate() {
+        let sender = sender.clone();
+        let job = move || {
+            let _ = sender.send((i, dns_lookup::lookup_addr(&addr).ok()));
+        };
+        if pool.submit(Some(give_up), job).is_err() {
+            break;
+        }
     }
     drop(sender);
     while let Ok((i, name)) =

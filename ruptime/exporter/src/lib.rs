@@ -39,7 +39,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::Semaphore;
 
 use cli::{Cli, IpProtocol};
-use lookup::Lookups;
+use lookup::Names;
 use request::Defaults;
 use self_metrics::SelfMetrics;
 use web::Followed;
@@ -56,7 +56,7 @@ struct State {
     defaults: Defaults,
     probes: Arc<Semaphore>,
     max_probes: usize,
-    lookups: Lookups,
+    names: Names,
     metrics: SelfMetrics,
     web: Followed,
     auth: Auth,
@@ -115,7 +115,7 @@ pub fn run(cli: &Cli) -> ExitCode {
         defaults,
         probes: Arc::new(Semaphore::new(max_probes)),
         max_probes,
-        lookups: Lookups::new(),
+        names: Names::new(),
         metrics: SelfMetrics::new(),
         web,
         auth: Auth::new(),
@@ -153,7 +153,8 @@ fn defaults(cli: &Cli) -> Result<Defaults, String> {
 fn serve(listeners: Vec<TcpListener>, state: Arc<State>, systemd: &Systemd) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .max_blocking_threads(state.max_probes + lookup::LOOKUPS + 16)
+        // A thread per probe (the query blocks), and a few for the rest.
+        .max_blocking_threads(state.max_probes + 16)
         .build()
         .map_err(|e| format!("cannot start: {}", describe(&e)))?;
     let served = runtime.block_on(async {

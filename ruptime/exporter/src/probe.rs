@@ -1,7 +1,7 @@
 //! Making a probe: asking one host, as `ruptime` asks it, in this process.
 //!
-//! The name is looked up on the exporter's shared lookup slots
-//! ([`Lookups`]), then the client's query for one host runs on a blocking
+//! The name is looked up on the suite's pool of lookup threads
+//! ([`Names`]), then the client's query for one host runs on a blocking
 //! thread (its SIGALRM timers are aimed at that thread), all by the one
 //! deadline the request was given. Fork mode asks over TCP as stream mode
 //! does: a fork-mode daemon speaks the same protocol, and the client's
@@ -16,7 +16,7 @@ use ruptime::query::{self, Options, QueryError, Trace, Untraced};
 use ruptime::row::Row;
 use ruptime::target::Family;
 
-use crate::lookup::Lookups;
+use crate::lookup::Names;
 use crate::request::Probe;
 
 /// What a probe did, step by step, from when it began.
@@ -48,11 +48,11 @@ impl Trace for Log {
 }
 
 /// Asks `probe`'s host of `family` by `deadline`, its name looked up on
-/// `lookups`; its row, timed, and the log when one was asked for.
+/// `names`; its row, timed, and the log when one was asked for.
 pub(crate) async fn run(
     probe: Probe,
     family: Family,
-    lookups: &Lookups,
+    names: &Names,
     deadline: Instant,
     mut log: Option<Log>,
 ) -> (Row, Option<Log>) {
@@ -71,7 +71,7 @@ pub(crate) async fn run(
             ruptime_common::duration::show_seconds(budget)
         ));
     }
-    let found = lookups
+    let found = names
         .resolve(target.clone(), family, deadline, budget)
         .await;
     let (target, outcome, log) = match found {

@@ -135,7 +135,7 @@ async fn probe(request: &Request<Incoming>, state: &Arc<State>) -> Response<Full
             let mode = probe.mode;
             let log = debug.then(|| Log::new(came));
             let family = state.defaults.family;
-            let (row, log) = probe::run(probe, family, &state.lookups, deadline, log).await;
+            let (row, log) = probe::run(probe, family, &state.names, deadline, log).await;
             state
                 .metrics
                 .ended(mode, !row.is_down(), row.took.unwrap_or_default());

@@ -36,8 +36,9 @@ INSTALLED := $(BINDIR)/ruptime $(SBINDIR)/ruptimed $(BINDIR)/ruptime-exporter \
 
 .PHONY: build demo deps test lint bench bench-fleet bench-exporter fuzz deb install uninstall clean
 
+# The programs, without the fuzz targets' hooks (the fuzzing feature).
 build:
-	$(CARGO) build --release --workspace --bins
+	$(CARGO) build --release --workspace --exclude ruptime-fuzz --bins
 
 # Start the daemon in the foreground on a free loopback port, ask it, stop it.
 # As root the daemon serves as nobody (it would warn about root otherwise).
@@ -85,9 +86,12 @@ test: deps
 	  echo "$$(sort -u target/test-skips.txt | wc -l) tests skipped:"; sort -u target/test-skips.txt; \
 	else echo "0 tests skipped"; fi
 
+# Twice: without the fuzz targets, so that nothing only their hooks use
+# passes for used, then the fuzz targets with their hooks.
 lint:
 	$(CARGO) fmt --all --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --exclude ruptime-fuzz --all-targets -- -D warnings
+	$(CARGO) clippy -p ruptime-fuzz --all-targets -- -D warnings
 
 # The Debian package, target/debian/ruptime_VERSION-REVISION_amd64.deb, by
 # cargo-deb (installed when missing) from the release binaries (stripped),
@@ -170,17 +174,19 @@ bench-exporter: build
 
 # The parsers under AFL++ (cargo-afl, installed when missing), each target
 # for FUZZ_SECONDS; a crash is copied into tests/fuzz/regressions, where the
-# test fuzz_regressions runs it from then on, and fails the run.
+# test regressions of package ruptime-fuzz runs it from then on, and fails
+# the run. Instrumented builds go to target/afl, apart from the others.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := reply host_port host_list proc utmp guard
+FUZZ_BIN := $(CURDIR)/target/afl/release/ruptime-fuzz
 fuzz:
 	@cargo afl --version >/dev/null 2>&1 || cargo install --locked cargo-afl
 	@cargo afl config --build >/dev/null 2>&1 || true
-	cd tests/fuzz && cargo afl build --release
+	cargo afl build --release -p ruptime-fuzz --features afl --target-dir target/afl
 	@cd tests/fuzz && failed=0; for t in $(FUZZ_TARGETS); do \
 	  rm -rf out/$$t; mkdir -p out; \
 	  AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_QUIET=1 \
-	    cargo afl fuzz -V $(FUZZ_SECONDS) -i seeds/$$t -o out/$$t target/release/ruptime-fuzz $$t \
+	    cargo afl fuzz -V $(FUZZ_SECONDS) -i seeds/$$t -o out/$$t $(FUZZ_BIN) $$t \
 	    > out-$$t.log 2>&1 || { echo "fuzz $$t: afl-fuzz failed:"; tail -5 out-$$t.log; exit 1; }; \
 	  execs=$$(sed -n 's/^execs_done *: *//p' out/$$t/default/fuzzer_stats); \
 	  crashes=$$(ls out/$$t/default/crashes 2>/dev/null | grep -c '^id:' || true); \

@@ -20,7 +20,7 @@ use syslog::{Facility, Formatter3164, LoggerBackend};
 
 /// Where log lines go.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Target {
+pub enum Destination {
     /// Standard error, one line per message: `ident: message`.
     Stderr,
     /// The system's syslog socket (`/dev/log`); the fallback when there is none.
@@ -70,7 +70,7 @@ enum Backend {
 /// The installed logger.
 pub struct Logger {
     ident: &'static str,
-    target: Target,
+    target: Destination,
     fallback: Fallback,
     backend: Mutex<Backend>,
 }
@@ -78,15 +78,14 @@ pub struct Logger {
 /// Installs the logger for `target` at level info, and returns it.
 ///
 /// Call it after daemonizing: syslog lines carry the pid read here.
-/// [`Target::Syslog`] without a `/dev/log` uses `fallback`, and
-/// [`Logger::is_syslog`] then says so.
+/// [`Destination::Syslog`] without a `/dev/log` uses `fallback`.
 ///
 /// # Errors
-/// [`LoggingError::Syslog`] when [`Target::SyslogAt`] cannot be reached;
+/// [`LoggingError::Syslog`] when [`Destination::SyslogAt`] cannot be reached;
 /// [`LoggingError::AlreadySet`] on a second call.
 pub fn init(
     ident: &'static str,
-    target: Target,
+    target: Destination,
     fallback: Fallback,
 ) -> Result<&'static Logger, LoggingError> {
     let backend = open(ident, &target)?;
@@ -118,7 +117,7 @@ fn send(backend: &mut Backend, level: Level, message: &fmt::Arguments<'_>) -> bo
     }
 }
 
-fn open(ident: &'static str, target: &Target) -> Result<Backend, LoggingError> {
+fn open(ident: &'static str, target: &Destination) -> Result<Backend, LoggingError> {
     let formatter = Formatter3164 {
         facility: Facility::LOG_DAEMON,
         hostname: None,
@@ -126,9 +125,11 @@ fn open(ident: &'static str, target: &Target) -> Result<Backend, LoggingError> {
         pid: std::process::id(),
     };
     match target {
-        Target::Stderr => Ok(Backend::Fallback),
-        Target::Syslog => Ok(syslog::unix(formatter).map_or(Backend::Fallback, Backend::Syslog)),
-        Target::SyslogAt(path) => syslog::unix_custom(formatter, path)
+        Destination::Stderr => Ok(Backend::Fallback),
+        Destination::Syslog => {
+            Ok(syslog::unix(formatter).map_or(Backend::Fallback, Backend::Syslog))
+        }
+        Destination::SyslogAt(path) => syslog::unix_custom(formatter, path)
             .map(Backend::Syslog)
             .map_err(|e| LoggingError::Syslog(path.clone(), reason(&e))),
     }
@@ -155,11 +156,6 @@ impl fmt::Debug for Logger {
 }
 
 impl Logger {
-    /// Whether lines go to syslog (not stderr).
-    pub fn is_syslog(&self) -> bool {
-        matches!(*self.lock(), Backend::Syslog(_))
-    }
-
     /// Reconnects to the syslog socket, keeping the old connection if that fails.
     ///
     /// # Errors
@@ -168,7 +164,7 @@ impl Logger {
         match open(self.ident, &self.target)? {
             // `/dev/log` missing: a working connection is kept, not swapped
             // for stderr (which is /dev/null once detached).
-            Backend::Fallback if self.target == Target::Syslog => Err(LoggingError::Syslog(
+            Backend::Fallback if self.target == Destination::Syslog => Err(LoggingError::Syslog(
                 PathBuf::from(DEV_LOG),
                 "cannot connect".to_owned(),
             )),
@@ -204,7 +200,7 @@ impl Log for Logger {
             }
         }
         drop(backend);
-        if !sent && (self.fallback == Fallback::Stderr || self.target == Target::Stderr) {
+        if !sent && (self.fallback == Fallback::Stderr || self.target == Destination::Stderr) {
             let label = match record.level() {
                 Level::Error => "error: ",
                 Level::Warn => "warning: ",

@@ -88,7 +88,7 @@ fn roff(text: &str) -> String {
 }
 
 /// The man page of `command`.
-pub fn man_page(command: &Command, manual: &Manual) -> String {
+pub(crate) fn man_page(command: &Command, manual: &Manual) -> String {
     let mut command = command.clone();
     // Adds clap's own -h and -V, described below in plain words.
     command.build();

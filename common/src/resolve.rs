@@ -9,13 +9,13 @@ use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
 
 /// The service name the originals look up.
-pub const SERVICE_NAME: &str = "ruptime";
+pub(crate) const SERVICE_NAME: &str = "ruptime";
 
 /// The port used when `/etc/services` has no `ruptime` entry (Debian has none).
 pub const DEFAULT_PORT: u16 = 4000;
 
 /// Where service names are looked up.
-pub const SERVICES_FILE: &str = "/etc/services";
+pub(crate) const SERVICES_FILE: &str = "/etc/services";
 
 /// Transport protocol, as `/etc/services` names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -114,7 +114,7 @@ fn lookup_service(name: &str, proto: Proto) -> Option<u16> {
 }
 
 /// Finds `name` (or an alias) for `proto` in the text of a services(5) file.
-pub fn find_service(text: &str, name: &str, proto: Proto) -> Option<u16> {
+pub(crate) fn find_service(text: &str, name: &str, proto: Proto) -> Option<u16> {
     text.lines().find_map(|line| {
         let line = line.split('#').next().unwrap_or_default();
         let mut fields = line.split_whitespace();

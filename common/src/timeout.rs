@@ -28,7 +28,7 @@ use nix::time::ClockId;
 use nix::unistd::gettid;
 
 /// How often the timer fires again after the deadline, until the guard drops.
-pub const REFIRE: Duration = Duration::from_millis(10);
+pub(crate) const REFIRE: Duration = Duration::from_millis(10);
 
 /// The error a timed-out call returns: kind `TimedOut`.
 pub fn timed_out() -> io::Error {
@@ -88,7 +88,7 @@ impl Alarm {
     }
 
     /// Whether the deadline has passed, i.e. an `EINTR` now means "timed out".
-    pub fn expired(&self) -> bool {
+    pub(crate) fn expired(&self) -> bool {
         Instant::now() >= self.deadline
     }
 

@@ -10,7 +10,7 @@ use ruptime_common::oserror::describe;
 ///
 /// # Errors
 /// A file cannot be read: the path and the reason.
-pub fn gather(args: &[String], files: &[PathBuf]) -> Result<Vec<String>, String> {
+pub(crate) fn gather(args: &[String], files: &[PathBuf]) -> Result<Vec<String>, String> {
     let mut hosts = args.to_vec();
     for file in files {
         let text = read(file).map_err(|e| format!("{}: {}", file.display(), describe(&e)))?;
@@ -30,7 +30,7 @@ fn read(file: &Path) -> io::Result<String> {
 }
 
 /// The hosts of a list: words, comments after `#` left out.
-pub fn listed(text: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn listed(text: &str) -> impl Iterator<Item = &str> {
     text.lines().flat_map(|line| {
         line.split('#')
             .next()

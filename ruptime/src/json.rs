@@ -17,7 +17,7 @@ use crate::row::{Row, State};
 ///
 /// # Errors
 /// Writing to `out` failed.
-pub fn write(rows: &[Row], out: &mut impl Write) -> io::Result<()> {
+pub(crate) fn write(rows: &[Row], out: &mut impl Write) -> io::Result<()> {
     // Each object is built as it is written, so a run of 100 000 hosts
     // never holds the whole document.
     let mut serializer = Serializer::with_formatter(&mut *out, PrettyFormatter::new());

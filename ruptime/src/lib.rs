@@ -10,20 +10,23 @@
 //! - [`names`]: reverse lookups for discovered hosts.
 //! - [`metrics`]: a host's result as Prometheus metrics, for `--prometheus`
 //!   and `ruptime-exporter`.
+//! - `fuzzing` (feature `fuzzing`): host lists driven by a fuzz target.
 //!
 //! [`run`] puts them together.
 
 pub mod cli;
 pub mod escape;
-pub mod hosts;
-pub mod json;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
+pub(crate) mod hosts;
+pub(crate) mod json;
 pub mod metrics;
-pub mod names;
-pub mod output;
-pub mod progress;
+pub(crate) mod names;
+pub(crate) mod output;
+pub(crate) mod progress;
 pub mod query;
 pub mod row;
-pub mod table;
+pub(crate) mod table;
 pub mod target;
 
 use std::io::{self, IsTerminal};

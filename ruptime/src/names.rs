@@ -14,7 +14,7 @@ use ruptime_common::lookups::{Limits, Lookups};
 const THREADS: usize = 16;
 
 /// A name for each of `addrs`, in order: looked up unless `numeric`.
-pub fn names(addrs: &[SocketAddr], numeric: bool, give_up: Instant) -> Vec<String> {
+pub(crate) fn names(addrs: &[SocketAddr], numeric: bool, give_up: Instant) -> Vec<String> {
     let mut named: Vec<String> = addrs.iter().map(|a| shown(*a)).collect();
     if numeric || addrs.is_empty() {
         return named;
@@ -46,7 +46,7 @@ pub fn names(addrs: &[SocketAddr], numeric: bool, give_up: Instant) -> Vec<Strin
 
 /// `addr`'s address as a user writes it: a link-local IPv6 address with its
 /// interface's name (or number).
-pub fn shown(addr: SocketAddr) -> String {
+pub(crate) fn shown(addr: SocketAddr) -> String {
     match addr {
         SocketAddr::V6(v6) if v6.ip().is_unicast_link_local() && v6.scope_id() != 0 => {
             let interface = if_indextoname(v6.scope_id())

@@ -13,7 +13,7 @@ use crate::{json, metrics, table};
 
 /// What to print.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// The original's output for a single host.
     Single,
     /// The table.
@@ -26,7 +26,7 @@ pub enum Format {
 
 /// How to print.
 #[derive(Clone, Copy, Debug)]
-pub struct Presentation {
+pub(crate) struct Presentation {
     /// What to print.
     pub format: Format,
     /// Remote bytes as received, even on a terminal.
@@ -37,7 +37,7 @@ pub struct Presentation {
 ///
 /// # Errors
 /// Standard output cannot be written (a full disk, a closed pipe).
-pub fn print(rows: &[Row], how: Presentation) -> io::Result<()> {
+pub(crate) fn print(rows: &[Row], how: Presentation) -> io::Result<()> {
     let mut out = io::stdout().lock();
     let safe = !how.raw && out.is_terminal();
     match how.format {

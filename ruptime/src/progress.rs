@@ -12,10 +12,10 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::query::{Outcome, Watch};
 
 /// How long a run goes before its progress shows.
-pub const SHOW_AFTER: Duration = Duration::from_millis(300);
+pub(crate) const SHOW_AFTER: Duration = Duration::from_millis(300);
 
 /// The progress of a run, shown or not.
-pub struct Progress {
+pub(crate) struct Progress {
     shown: bool,
     bar: Option<ProgressBar>,
     started: Instant,
@@ -28,7 +28,7 @@ pub struct Progress {
 
 impl Progress {
     /// The progress of a run of `total` hosts; drawn only when `shown`.
-    pub fn new(shown: bool, total: usize) -> Progress {
+    pub(crate) fn new(shown: bool, total: usize) -> Progress {
         Progress {
             shown,
             bar: None,
@@ -42,7 +42,7 @@ impl Progress {
     }
 
     /// The line as it reads now.
-    pub fn line(&self, now: Instant) -> String {
+    pub(crate) fn line(&self, now: Instant) -> String {
         let waiting = self.asked.saturating_sub(self.up + self.down);
         let left = self
             .last_deadline
@@ -58,7 +58,7 @@ impl Progress {
     }
 
     /// Erases the line, if it was drawn.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }

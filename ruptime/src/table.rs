@@ -15,7 +15,7 @@ use crate::row::{Row, State};
 const MIN_HOST_WIDTH: usize = 12;
 
 /// The table of `rows`; with `safe`, remote text is escaped for a terminal.
-pub fn render(rows: &[Row], safe: bool) -> String {
+pub(crate) fn render(rows: &[Row], safe: bool) -> String {
     let shown = |bytes: &[u8]| {
         if safe {
             escape(bytes, false)

@@ -10,16 +10,16 @@ use ipnet::IpNet;
 
 /// The networks allowed to ask; empty: everyone.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Allow(Vec<IpNet>);
+pub(crate) struct Allow(Vec<IpNet>);
 
 impl Allow {
     /// Only these networks (everyone when there are none).
-    pub fn new(nets: Vec<IpNet>) -> Allow {
+    pub(crate) fn new(nets: Vec<IpNet>) -> Allow {
         Allow(nets)
     }
 
     /// Whether `addr` may ask.
-    pub fn admits(&self, addr: IpAddr) -> bool {
+    pub(crate) fn admits(&self, addr: IpAddr) -> bool {
         let addr = match addr {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(addr, IpAddr::V4),
             v4 => v4,
@@ -32,7 +32,7 @@ impl Allow {
 ///
 /// # Errors
 /// A one-line reason for clap to show.
-pub fn parse_cidr(text: &str) -> Result<IpNet, String> {
+pub(crate) fn parse_cidr(text: &str) -> Result<IpNet, String> {
     text.parse::<IpNet>()
         .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
         .map(|net| net.trunc())

@@ -15,11 +15,11 @@ use ruptime_common::duration::show_seconds;
 
 /// How long past the request limit a child may run before the parent kills
 /// it: a command's own alarm (armed before exec) comes first.
-pub const KILL_GRACE: Duration = Duration::from_secs(1);
+pub(crate) const KILL_GRACE: Duration = Duration::from_secs(1);
 
 /// The running children and the most that may run at once.
 #[derive(Debug)]
-pub struct Children {
+pub(crate) struct Children {
     /// Each child's deadline; `None` once it has been killed.
     running: HashMap<Pid, Option<Instant>>,
     max: usize,
@@ -29,7 +29,7 @@ pub struct Children {
 impl Children {
     /// Room for `max` children, each killed when it runs longer than `limit`
     /// plus [`KILL_GRACE`].
-    pub fn new(max: usize, limit: Duration) -> Children {
+    pub(crate) fn new(max: usize, limit: Duration) -> Children {
         Children {
             running: HashMap::new(),
             max,
@@ -38,28 +38,28 @@ impl Children {
     }
 
     /// Whether another child may start.
-    pub fn has_room(&self) -> bool {
+    pub(crate) fn has_room(&self) -> bool {
         self.running.len() < self.max
     }
 
     /// Whether no child is running.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.running.is_empty()
     }
 
     /// Records a child started now.
-    pub fn add(&mut self, pid: Pid, now: Instant) {
+    pub(crate) fn add(&mut self, pid: Pid, now: Instant) {
         self.running
             .insert(pid, Some(now + self.limit + KILL_GRACE));
     }
 
     /// The earliest deadline of a child not yet killed.
-    pub fn next_deadline(&self) -> Option<Instant> {
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.running.values().flatten().min().copied()
     }
 
     /// Kills (SIGKILL) every child past its deadline; they are reaped later.
-    pub fn kill_overdue(&mut self, now: Instant) {
+    pub(crate) fn kill_overdue(&mut self, now: Instant) {
         for (pid, deadline) in &mut self.running {
             if deadline.is_some_and(|d| d <= now) {
                 *deadline = None;
@@ -74,7 +74,7 @@ impl Children {
 
     /// Collects every child that has exited, without blocking, and logs any
     /// that ended badly.
-    pub fn reap(&mut self) {
+    pub(crate) fn reap(&mut self) {
         loop {
             match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
                 Ok(WaitStatus::StillAlive) | Err(_) => return,
@@ -93,7 +93,7 @@ impl Children {
 }
 
 /// How a child ended, when it is worth a log line (anything but exit 0).
-pub fn describe(status: WaitStatus) -> Option<String> {
+pub(crate) fn describe(status: WaitStatus) -> Option<String> {
     match status {
         WaitStatus::Exited(_, 0) => None,
         WaitStatus::Exited(_, 127) => {

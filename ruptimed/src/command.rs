@@ -36,7 +36,7 @@ use ruptime_common::child::fork_child;
 /// A command to run per request, prepared once so that a forked child needs
 /// no allocation before `execve`.
 #[derive(Debug)]
-pub struct Command {
+pub(crate) struct Command {
     shown: String,
     path: CString,
     _argv: Vec<CString>,
@@ -58,7 +58,7 @@ impl Command {
     ///
     /// # Errors
     /// `path` is not an executable file, or an argument holds a NUL byte.
-    pub fn new(path: &Path, args: &[OsString], limit: Duration) -> Result<Command, Fatal> {
+    pub(crate) fn new(path: &Path, args: &[OsString], limit: Duration) -> Result<Command, Fatal> {
         let shown = path.display().to_string();
         let failed = |e: io::Error| Fatal::new(format!("--command {shown}: {}", describe(&e)));
         if path.is_dir() {
@@ -98,13 +98,8 @@ impl Command {
     }
 
     /// The command as given, for messages.
-    pub fn shown(&self) -> &str {
+    pub(crate) fn shown(&self) -> &str {
         &self.shown
-    }
-
-    /// The longest a run may take.
-    pub fn limit(&self) -> Duration {
-        self.limit
     }
 
     /// Forks a child that runs the command with `stdout` and `stderr` on the
@@ -113,7 +108,7 @@ impl Command {
     /// # Errors
     /// `fork` fails (e.g. `EAGAIN` at the process limit).
     #[allow(unsafe_code)]
-    pub fn spawn(&self, stdout: BorrowedFd<'_>, stderr: BorrowedFd<'_>) -> io::Result<Pid> {
+    pub(crate) fn spawn(&self, stdout: BorrowedFd<'_>, stderr: BorrowedFd<'_>) -> io::Result<Pid> {
         // SAFETY: `exec` does only async-signal-safe work (its pointers are
         // built before the fork), so any process may fork it.
         unsafe { fork_child(|| self.exec(stdout.as_raw_fd(), stderr.as_raw_fd())) }
@@ -162,7 +157,7 @@ impl Command {
     ///
     /// # Errors
     /// The pipe or the fork fails.
-    pub fn capture(&self, cap: usize) -> io::Result<Vec<u8>> {
+    pub(crate) fn capture(&self, cap: usize) -> io::Result<Vec<u8>> {
         let (read, write) = pipe2(OFlag::O_CLOEXEC)?;
         let pid = self.spawn(write.as_fd(), self.devnull.as_fd())?;
         drop(write);

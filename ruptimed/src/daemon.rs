@@ -25,16 +25,16 @@ const READY: &[u8] = b"ready";
 
 /// The daemon's end of the readiness pipe.
 #[derive(Debug)]
-pub struct Readiness(File);
+pub(crate) struct Readiness(File);
 
 impl Readiness {
     /// Tells the waiting command that the daemon serves; it exits 0.
-    pub fn ready(mut self) {
+    pub(crate) fn ready(mut self) {
         let _ = self.0.write_all(READY);
     }
 
     /// Tells the waiting command why the daemon stops; it prints this and exits 1.
-    pub fn failed(mut self, error: &Fatal) {
+    pub(crate) fn failed(mut self, error: &Fatal) {
         let _ = self.0.write_all(error.to_string().as_bytes());
     }
 }
@@ -44,7 +44,7 @@ impl Readiness {
 ///
 /// # Errors
 /// The pipe or the first fork fails (reported on the terminal).
-pub fn daemonize() -> Result<Readiness, Fatal> {
+pub(crate) fn daemonize() -> Result<Readiness, Fatal> {
     let failed = |e: nix::Error| Fatal::new(format!("cannot detach: {}", describe(&e.into())));
     let (read, write) = pipe2(OFlag::O_CLOEXEC).map_err(failed)?;
     match Daemonize::new()

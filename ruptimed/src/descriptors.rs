@@ -12,7 +12,7 @@ use std::io;
 /// # Errors
 /// The kernel lacks `close_range` (before Linux 5.11).
 #[allow(unsafe_code)]
-pub fn close_on_exec_above_stderr() -> io::Result<()> {
+pub(crate) fn close_on_exec_above_stderr() -> io::Result<()> {
     // SAFETY: `close_range` with CLOSE_RANGE_CLOEXEC only sets descriptor
     // flags; it neither closes descriptors nor touches memory.
     let done = unsafe {

@@ -22,11 +22,11 @@ use crate::ratelimit::{Class, Decision, Limits, RateLimiter};
 use crate::udp::Request;
 
 /// How often, at most, dropped requests are summed up in the log.
-pub const SUMMARY_EVERY: Duration = Duration::from_secs(10);
+pub(crate) const SUMMARY_EVERY: Duration = Duration::from_secs(10);
 
 /// Why a request gets no reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dropped {
+pub(crate) enum Dropped {
     /// Empty, or longer than [`MAX_REQUEST`].
     Malformed,
     /// From port 0, or a broadcast, multicast or unspecified address.
@@ -45,7 +45,7 @@ pub enum Dropped {
 ///
 /// # Errors
 /// The [`Dropped`] that says why the request is not acceptable.
-pub fn check(request: &Request) -> Result<SocketAddr, Dropped> {
+pub(crate) fn check(request: &Request) -> Result<SocketAddr, Dropped> {
     if request.len == 0 || request.len > MAX_REQUEST || request.truncated {
         return Err(Dropped::Malformed);
     }
@@ -58,7 +58,7 @@ pub fn check(request: &Request) -> Result<SocketAddr, Dropped> {
 
 /// What a request of `len` bytes is, the line being `line` bytes long (when
 /// known), and the budget it is paid from.
-pub fn classify(len: usize, line: Option<usize>) -> (RequestKind, Class) {
+pub(crate) fn classify(len: usize, line: Option<usize>) -> (RequestKind, Class) {
     let kind = RequestKind::of(len, line);
     let class = match kind {
         RequestKind::Padded(_) => Class::Padded,
@@ -92,7 +92,7 @@ struct Drops {
 
 /// The rate limiter and the drop counts.
 #[derive(Debug)]
-pub struct Guard {
+pub(crate) struct Guard {
     allow: Allow,
     limiter: RateLimiter,
     drops: Drops,
@@ -101,7 +101,7 @@ pub struct Guard {
 
 impl Guard {
     /// A guard with these limits, for the senders `allow` admits.
-    pub fn new(limits: Limits, allow: Allow) -> Guard {
+    pub(crate) fn new(limits: Limits, allow: Allow) -> Guard {
         Guard {
             allow,
             limiter: RateLimiter::new(limits, Instant::now()),
@@ -114,7 +114,7 @@ impl Guard {
     /// long (`None`: not known before it is made, as with `--command`): what
     /// kind of request it is, which says how much of the line it may get.
     /// Counts the request when it gets none.
-    pub fn admit(
+    pub(crate) fn admit(
         &mut self,
         request: &Request,
         line: Option<usize>,
@@ -148,7 +148,7 @@ impl Guard {
     /// A reply of `bytes` went to a legacy request admitted before its line
     /// was known (a `--command` line), and paid as the longest line: the
     /// rest goes back to the legacy budget.
-    pub fn sent_legacy(&mut self, bytes: usize) {
+    pub(crate) fn sent_legacy(&mut self, bytes: usize) {
         self.limiter
             .refund_legacy(MAX_DATAGRAM_REPLY.saturating_sub(bytes));
     }
@@ -168,13 +168,13 @@ impl Guard {
     }
 
     /// When the next summary is due, if requests were dropped.
-    pub fn summary_due(&self) -> Option<Instant> {
+    pub(crate) fn summary_due(&self) -> Option<Instant> {
         self.summary_at
     }
 
     /// Logs the summary if it is due at `now` (or `now` is the end), and
     /// starts counting anew.
-    pub fn summarize(&mut self, now: Instant, at_end: bool) {
+    pub(crate) fn summarize(&mut self, now: Instant, at_end: bool) {
         if !self.summary_at.is_some_and(|due| at_end || now >= due) {
             return;
         }

@@ -14,32 +14,35 @@
 //!   get one.
 //! - [`children`]: the fork mode's children;
 //!   [`throttle`]: rate-limited error lines.
+//! - `fuzzing` (feature `fuzzing`): the guard driven by a fuzz target.
 //!
 //! [`run`] puts them together.
 
-pub mod allow;
-pub mod children;
+pub(crate) mod allow;
+pub(crate) mod children;
 pub mod cli;
-pub mod command;
-pub mod daemon;
-pub mod descriptors;
+pub(crate) mod command;
+pub(crate) mod daemon;
+pub(crate) mod descriptors;
 pub mod fatal;
-pub mod guard;
-pub mod listen;
-pub mod pidfile;
-pub mod privileges;
-pub mod ratelimit;
-pub mod report;
-pub mod serve;
-pub mod signals;
-pub mod throttle;
-pub mod udp;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
+pub(crate) mod guard;
+pub(crate) mod listen;
+pub(crate) mod pidfile;
+pub(crate) mod privileges;
+pub(crate) mod ratelimit;
+pub(crate) mod report;
+pub(crate) mod serve;
+pub(crate) mod signals;
+pub(crate) mod throttle;
+pub(crate) mod udp;
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use ruptime_common::logging::{self, Fallback, Logger, Target};
+use ruptime_common::logging::{self, Destination, Fallback, Logger};
 use ruptime_common::mode::Mode;
 use ruptime_common::oserror::describe;
 use ruptime_common::resolve;
@@ -104,7 +107,7 @@ pub fn run(cli: &Cli) -> Result<(), Fatal> {
         let target = cli
             .syslog_socket
             .clone()
-            .map_or(Target::Syslog, Target::SyslogAt);
+            .map_or(Destination::Syslog, Destination::SyslogAt);
         logging::init("ruptimed", target, Fallback::Nowhere)
             .map_err(|e| Fatal::new(e.to_string()))?;
         drop_privileges(account.as_ref())?;
@@ -113,11 +116,11 @@ pub fn run(cli: &Cli) -> Result<(), Fatal> {
     let listeners = listeners(cli, &systemd.fds)?;
     let mut pid_file = cli.pid_file.as_deref().map(PidFile::lock).transpose()?;
     let target = match (&cli.syslog_socket, cli.foreground) {
-        (Some(path), _) => Target::SyslogAt(path.clone()),
-        (None, true) => Target::Stderr,
-        (None, false) => Target::Syslog,
+        (Some(path), _) => Destination::SyslogAt(path.clone()),
+        (None, true) => Destination::Stderr,
+        (None, false) => Destination::Syslog,
     };
-    if target == Target::Syslog && !Path::new("/dev/log").exists() {
+    if target == Destination::Syslog && !Path::new("/dev/log").exists() {
         eprintln!("ruptimed: warning: there is no /dev/log; the detached daemon's log is lost");
     }
     let readiness = if cli.foreground {
@@ -186,7 +189,7 @@ fn listeners(cli: &Cli, passed: &[std::os::fd::RawFd]) -> Result<Vec<Listener>, 
 /// Logging, the pid, the user, the signal handlers: what the daemon sets up
 /// once detached.
 fn start(
-    target: Target,
+    target: Destination,
     pid_file: Option<&mut PidFile>,
     account: Option<&Account>,
 ) -> Result<(&'static Logger, Signals), Fatal> {

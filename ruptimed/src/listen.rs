@@ -24,7 +24,7 @@ use crate::udp;
 
 /// A bound socket and how it is served.
 #[derive(Debug)]
-pub struct Listener {
+pub(crate) struct Listener {
     /// The socket: listening for stream and fork, bound for dgram.
     pub socket: Socket,
     /// The address it is bound to, with the port the kernel chose for port 0.
@@ -58,7 +58,7 @@ const PORT_ATTEMPTS: usize = 8;
 ///
 /// # Errors
 /// A one-line reason: a spec that does not resolve, or a failed bind.
-pub fn bind_all(specs: &[String], port: u16, mode: Mode) -> Result<Vec<Listener>, Fatal> {
+pub(crate) fn bind_all(specs: &[String], port: u16, mode: Mode) -> Result<Vec<Listener>, Fatal> {
     let (addrs, optional_v6) = if specs.is_empty() {
         let all = [
             IpAddr::V4(Ipv4Addr::UNSPECIFIED),
@@ -134,7 +134,10 @@ fn bind_together(
 /// A descriptor is not a listening TCP or a UDP socket (`Accept=yes` wants
 /// `--inetd`).
 #[allow(unsafe_code)]
-pub fn from_systemd(fds: &[RawFd], stream_mode: Mode) -> Result<Option<Vec<Listener>>, Fatal> {
+pub(crate) fn from_systemd(
+    fds: &[RawFd],
+    stream_mode: Mode,
+) -> Result<Option<Vec<Listener>>, Fatal> {
     if fds.is_empty() {
         return Ok(None);
     }

@@ -27,7 +27,7 @@ const LOCK_TRIES: usize = 5;
 
 /// A locked pid file, removed when dropped.
 #[derive(Debug)]
-pub struct PidFile {
+pub(crate) struct PidFile {
     path: PathBuf,
     file: Flock<File>,
     /// The file's device and inode, to know it again at exit.
@@ -41,7 +41,7 @@ impl PidFile {
     ///
     /// # Errors
     /// The file cannot be opened, or another process holds its lock.
-    pub fn lock(path: &Path) -> Result<PidFile, Fatal> {
+    pub(crate) fn lock(path: &Path) -> Result<PidFile, Fatal> {
         let failed =
             |e: &io::Error| Fatal::new(format!("pid file {}: {}", path.display(), describe(e)));
         let path = std::path::absolute(path).map_err(|e| failed(&e))?;
@@ -109,7 +109,7 @@ impl PidFile {
     ///
     /// # Errors
     /// The write fails.
-    pub fn write_pid(&mut self) -> io::Result<()> {
+    pub(crate) fn write_pid(&mut self) -> io::Result<()> {
         self.file.set_len(0)?;
         self.file.rewind()?;
         writeln!(*self.file, "{}", std::process::id())

@@ -9,7 +9,7 @@ use crate::fatal::Fatal;
 
 /// The account to run as.
 #[derive(Debug, Clone)]
-pub struct Account {
+pub(crate) struct Account {
     name: CString,
     uid: Uid,
     gid: Gid,
@@ -19,7 +19,7 @@ pub struct Account {
 ///
 /// # Errors
 /// Not running as root, or no such user.
-pub fn lookup(name: &str) -> Result<Account, Fatal> {
+pub(crate) fn lookup(name: &str) -> Result<Account, Fatal> {
     let failed = |why: String| Fatal::new(format!("--user {name}: {why}"));
     if !geteuid().is_root() {
         return Err(failed(format!(
@@ -43,7 +43,7 @@ pub fn lookup(name: &str) -> Result<Account, Fatal> {
 ///
 /// # Errors
 /// A call fails, or root could be regained.
-pub fn become_user(account: &Account) -> Result<(), Fatal> {
+pub(crate) fn become_user(account: &Account) -> Result<(), Fatal> {
     let shown = account.name.to_string_lossy();
     let failed = |what: &str, e: nix::Error| {
         Fatal::new(format!("cannot become {shown}: {what}: {}", e.desc()))
@@ -65,7 +65,7 @@ pub fn become_user(account: &Account) -> Result<(), Fatal> {
 }
 
 /// Logs a warning when running as root.
-pub fn warn_if_root() {
+pub(crate) fn warn_if_root() {
     if geteuid().is_root() {
         log::warn!("running as root: --user NAME drops privileges once the sockets are bound");
     }

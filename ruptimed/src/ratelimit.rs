@@ -37,7 +37,7 @@ use lru::LruCache;
 
 /// The budgets, as the command line sets them.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Legacy replies per second to one source.
     pub rate: f64,
     /// Legacy replies one source may get at once.
@@ -50,7 +50,7 @@ pub struct Limits {
 
 /// What a request is, for the budgets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Class {
+pub(crate) enum Class {
     /// At least as long as its reply (or cut to its own length).
     Padded,
     /// Shorter than its reply, which has this many bytes at most (the
@@ -61,7 +61,7 @@ pub enum Class {
 
 /// Whether a request may be answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// It may.
     Reply,
     /// A legacy request whose source is over its limit.
@@ -140,7 +140,7 @@ struct Seen {
 
 /// The budgets and the tables of sources.
 #[derive(Debug)]
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     limits: Limits,
     known: LruCache<Source, Seen>,
     fresh: LruCache<Source, Seen>,
@@ -150,7 +150,7 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     /// Budgets for `limits`, all full at `now`.
-    pub fn new(limits: Limits, now: Instant) -> RateLimiter {
+    pub(crate) fn new(limits: Limits, now: Instant) -> RateLimiter {
         let size = NonZeroUsize::new(SOURCES).unwrap_or(NonZeroUsize::MIN);
         RateLimiter {
             limits,
@@ -163,7 +163,7 @@ impl RateLimiter {
 
     /// Whether a request of `class` from `sender` may be answered at `now`;
     /// spends the budget when it may.
-    pub fn check(&mut self, sender: SocketAddr, class: Class, now: Instant) -> Decision {
+    pub(crate) fn check(&mut self, sender: SocketAddr, class: Class, now: Instant) -> Decision {
         match class {
             Class::Padded => {
                 let global = self.limits.global;
@@ -180,7 +180,7 @@ impl RateLimiter {
 
     /// Gives back `bytes` of a legacy reply paid for at its longest and
     /// sent shorter, up to the bucket's size.
-    pub fn refund_legacy(&mut self, bytes: usize) {
+    pub(crate) fn refund_legacy(&mut self, bytes: usize) {
         let size = self.limits.legacy * LEGACY_SECONDS;
         self.legacy.tokens = (self.legacy.tokens + bytes as f64).min(size);
     }

@@ -18,7 +18,7 @@ use crate::throttle::{Throttle, held_note};
 
 /// What requests are answered with.
 #[derive(Debug)]
-pub enum ReplySource {
+pub(crate) enum ReplySource {
     /// Build the line from /proc and utmp.
     Native(Native),
     /// Run a command per request and send its output.
@@ -27,7 +27,7 @@ pub enum ReplySource {
 
 impl ReplySource {
     /// How reports are made, for the start line of the log.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             ReplySource::Native(_) => "native report".to_owned(),
             ReplySource::Command(command) => format!("command {}", command.shown()),
@@ -35,7 +35,7 @@ impl ReplySource {
     }
 
     /// The reply for a stream client.
-    pub fn stream_reply(&mut self) -> Cow<'_, [u8]> {
+    pub(crate) fn stream_reply(&mut self) -> Cow<'_, [u8]> {
         match self {
             ReplySource::Native(native) => Cow::Borrowed(native.current(uptime::now())),
             ReplySource::Command(command) => {
@@ -54,7 +54,7 @@ impl ReplySource {
 
     /// How long the datagram reply is, when known before it is made (the
     /// native line; not a command's output).
-    pub fn datagram_len(&mut self) -> Option<usize> {
+    pub(crate) fn datagram_len(&mut self) -> Option<usize> {
         match self {
             ReplySource::Native(native) => {
                 Some(first_line(native.current(uptime::now()), MAX_DATAGRAM_REPLY).len())
@@ -65,7 +65,7 @@ impl ReplySource {
 
     /// The reply for a datagram client: the first line of the stream reply,
     /// cut to [`MAX_DATAGRAM_REPLY`] bytes.
-    pub fn datagram_reply(&mut self) -> Cow<'_, [u8]> {
+    pub(crate) fn datagram_reply(&mut self) -> Cow<'_, [u8]> {
         match self.stream_reply() {
             Cow::Borrowed(text) => first_line(text, MAX_DATAGRAM_REPLY),
             Cow::Owned(text) => Cow::Owned(first_line(&text, MAX_DATAGRAM_REPLY).into_owned()),
@@ -75,7 +75,7 @@ impl ReplySource {
 
 /// The native line, rebuilt at most once per wall-clock second.
 #[derive(Debug)]
-pub struct Native {
+pub(crate) struct Native {
     builder: LineBuilder,
     built_at: Option<i64>,
     line: Vec<u8>,
@@ -87,7 +87,7 @@ impl Native {
     ///
     /// The time zone (`/etc/localtime`) is read at once, so that forked
     /// children inherit it instead of each reading it again.
-    pub fn new() -> Native {
+    pub(crate) fn new() -> Native {
         let _ = uptime::clock::time_of_day(uptime::now());
         Native {
             builder: LineBuilder::from_environment(),
@@ -99,7 +99,7 @@ impl Native {
 
     /// The line for `now` (seconds since the epoch), reused within its
     /// second; an error line when none can be built.
-    pub fn current(&mut self, now: i64) -> &[u8] {
+    pub(crate) fn current(&mut self, now: i64) -> &[u8] {
         if self.built_at != Some(now) {
             self.line.clear();
             self.built_at = match self.builder.write_line(now, &mut self.line) {
@@ -118,7 +118,7 @@ impl Native {
     }
 
     /// A line built for `now`, not reused: the work of a forked child.
-    pub fn fresh(&mut self, now: i64) -> &[u8] {
+    pub(crate) fn fresh(&mut self, now: i64) -> &[u8] {
         self.built_at = None;
         self.current(now)
     }

@@ -24,7 +24,7 @@ use signal_hook::{flag, low_level::pipe};
 
 /// Flags for the signals the daemon acts on, and the descriptors that wake it.
 #[derive(Debug)]
-pub struct Signals {
+pub(crate) struct Signals {
     wake: UnixStream,
     terminate: Arc<AtomicBool>,
     hangup: Arc<AtomicBool>,
@@ -37,7 +37,7 @@ impl Signals {
     ///
     /// # Errors
     /// The pipe, a handler or the `signalfd` cannot be set up.
-    pub fn install() -> io::Result<Signals> {
+    pub(crate) fn install() -> io::Result<Signals> {
         let (wake, write) = UnixStream::pair()?;
         wake.set_nonblocking(true)?;
         write.set_nonblocking(true)?;
@@ -65,23 +65,23 @@ impl Signals {
 
     /// The descriptor that becomes readable when SIGTERM, SIGINT or SIGHUP
     /// arrives.
-    pub fn fd(&self) -> BorrowedFd<'_> {
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
         self.wake.as_fd()
     }
 
     /// The descriptor that becomes readable when a child ends.
-    pub fn exits_fd(&self) -> BorrowedFd<'_> {
+    pub(crate) fn exits_fd(&self) -> BorrowedFd<'_> {
         self.exits.as_fd()
     }
 
     /// Empties the pipe; call before acting on the flags, so none is missed.
-    pub fn drain(&self) {
+    pub(crate) fn drain(&self) {
         let mut buf = [0u8; 64];
         while matches!((&self.wake).read(&mut buf), Ok(n) if n > 0) {}
     }
 
     /// Empties the `signalfd`; whether a child ended since the last call.
-    pub fn take_exits(&self) -> bool {
+    pub(crate) fn take_exits(&self) -> bool {
         let mut ended = false;
         while let Ok(Some(_)) = self.exits.read_signal() {
             ended = true;
@@ -90,12 +90,12 @@ impl Signals {
     }
 
     /// Whether SIGTERM or SIGINT has arrived.
-    pub fn terminating(&self) -> bool {
+    pub(crate) fn terminating(&self) -> bool {
         self.terminate.load(Ordering::SeqCst)
     }
 
     /// Whether SIGHUP arrived since the last call.
-    pub fn take_hangup(&self) -> bool {
+    pub(crate) fn take_hangup(&self) -> bool {
         self.hangup.swap(false, Ordering::SeqCst)
     }
 }

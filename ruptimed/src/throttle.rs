@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 /// Lets one log line through per interval and counts the ones held back.
 #[derive(Debug)]
-pub struct Throttle {
+pub(crate) struct Throttle {
     interval: Duration,
     last: Option<Instant>,
     held: u64,
@@ -12,7 +12,7 @@ pub struct Throttle {
 
 impl Throttle {
     /// At most one line per `interval`.
-    pub fn new(interval: Duration) -> Throttle {
+    pub(crate) fn new(interval: Duration) -> Throttle {
         Throttle {
             interval,
             last: None,
@@ -22,7 +22,7 @@ impl Throttle {
 
     /// `Some(n)` when a line may be logged now, `n` being how many were held
     /// back since the last one; `None` (and one more held back) otherwise.
-    pub fn check(&mut self, now: Instant) -> Option<u64> {
+    pub(crate) fn check(&mut self, now: Instant) -> Option<u64> {
         match self.last {
             Some(last) if now < last + self.interval => {
                 self.held += 1;
@@ -37,7 +37,7 @@ impl Throttle {
 }
 
 /// The note appended to a line after others were held back: ` (and 12 more)`.
-pub fn held_note(held: u64) -> String {
+pub(crate) fn held_note(held: u64) -> String {
     if held == 0 {
         String::new()
     } else {

@@ -5,7 +5,6 @@
 //! - [`bins`]: where the binaries are (built once per test process).
 //! - [`network`]: test hosts in network namespaces on one bridge.
 //! - [`fleetnet`]: thousands of hosts, silent ones too, in one namespace.
-//! - [`fuzzing`]: the fuzz targets' bodies (`make fuzz`, and their regressions).
 //! - [`fake`]: scripted servers, well-behaved or hostile.
 //! - [`namespace`]: private mount namespaces.
 //! - [`slowdns`]: a DNS server that is slow but answers.
@@ -27,7 +26,6 @@ pub mod curl;
 pub mod daemon;
 pub mod fake;
 pub mod fleetnet;
-pub mod fuzzing;
 pub mod install;
 pub mod namespace;
 pub mod network;

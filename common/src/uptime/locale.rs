@@ -7,7 +7,7 @@ use std::ptr;
 
 /// The separator `printf("%.2f")` uses under the environment's locale.
 #[allow(unsafe_code)]
-pub fn decimal_separator() -> String {
+pub(crate) fn decimal_separator() -> String {
     // SAFETY: a valid mask, a NUL-terminated empty name (the environment's
     // locale) and no base locale; the result is checked for null.
     let locale = unsafe { libc::newlocale(libc::LC_ALL_MASK, c"".as_ptr(), ptr::null_mut()) };

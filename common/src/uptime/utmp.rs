@@ -20,7 +20,7 @@ const USER_AT: usize = 44;
 const CHUNK: usize = 16;
 
 /// The number of logged-in users in [`UTMP`].
-pub fn count_users() -> u32 {
+pub(crate) fn count_users() -> u32 {
     File::open(UTMP).map_or(0, |file| count_in(file).unwrap_or(0))
 }
 

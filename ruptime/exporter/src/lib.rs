@@ -31,7 +31,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use ruptime::target::Family;
-use ruptime_common::logging::{self, Fallback, Target};
+use ruptime_common::logging::{self, Destination, Fallback};
 use ruptime_common::oserror::describe;
 use ruptime_common::resolve::{self, Proto};
 use ruptime_common::systemd::Systemd;
@@ -88,7 +88,7 @@ pub fn run(cli: &Cli) -> ExitCode {
         Ok(systemd) => systemd,
         Err(e) => return fail(FAILED, &format!("socket activation: {}", describe(&e))),
     };
-    if logging::init("ruptime-exporter", Target::Stderr, Fallback::Stderr).is_ok() {
+    if logging::init("ruptime-exporter", Destination::Stderr, Fallback::Stderr).is_ok() {
         log::set_max_level(cli.log_level.filter());
     }
     let web = match Followed::start(cli.web_config.clone()) {

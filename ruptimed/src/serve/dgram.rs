@@ -34,7 +34,7 @@ pub(super) fn serve(socket: &Socket, work: &mut ServeState) -> usize {
         };
         let now = Instant::now();
         let guard = &mut work.guard;
-        let line = work.reporter.datagram_len();
+        let line = work.replies.datagram_len();
         work.batch.requests.retain_mut(|request| {
             guard
                 .admit(request, line, now)
@@ -43,10 +43,10 @@ pub(super) fn serve(socket: &Socket, work: &mut ServeState) -> usize {
         });
         admitted += work.batch.requests.len();
         let errors = &mut work.errors;
-        if matches!(work.reporter, ReplySource::Command(_)) {
+        if matches!(work.replies, ReplySource::Command(_)) {
             // A run of the command per request, as the original.
             for request in &work.batch.requests {
-                let reply = work.reporter.datagram_reply();
+                let reply = work.replies.datagram_reply();
                 if request.kind == RequestKind::Legacy {
                     work.guard.sent_legacy(reply.len());
                 }
@@ -56,7 +56,7 @@ pub(super) fn serve(socket: &Socket, work: &mut ServeState) -> usize {
             }
         } else {
             // The line of the second: one reply for the whole batch.
-            let reply = work.reporter.datagram_reply();
+            let reply = work.replies.datagram_reply();
             work.batch
                 .reply(fd, &reply, |e| warn(errors, "sendmmsg error", e));
         }

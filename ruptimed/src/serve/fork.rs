@@ -35,7 +35,7 @@ pub(super) fn serve(listener: &Socket, work: &mut ServeState) {
             return;
         };
         let now = Instant::now();
-        let spawned = match &mut work.reporter {
+        let spawned = match &mut work.replies {
             ReplySource::Command(command) => command.spawn(conn.as_fd(), conn.as_fd()),
             ReplySource::Native(native) => {
                 let deadline = now + work.limit;

@@ -70,7 +70,7 @@ pub(crate) fn serve(kind: Stdin, mut work: ServeState) -> Result<(), Fatal> {
                 return Ok(());
             }
             let deadline = Instant::now() + work.limit;
-            send_all(&socket, &work.reporter.stream_reply(), deadline).map_err(failed)?;
+            send_all(&socket, &work.replies.stream_reply(), deadline).map_err(failed)?;
             log::info!(
                 "answered {} (inetd)",
                 peer.map_or_else(|| "a client".to_owned(), |p| p.to_string())

@@ -42,8 +42,8 @@ pub(crate) use send::send_all;
 
 /// What the mode modules share while serving.
 #[derive(Debug)]
-pub struct ServeState {
-    reporter: ReplySource,
+pub(crate) struct ServeState {
+    replies: ReplySource,
     children: Children,
     acceptor: Acceptor,
     guard: Guard,
@@ -55,7 +55,7 @@ pub struct ServeState {
 
 /// The bounds the serve loop keeps.
 #[derive(Clone, Debug)]
-pub struct Bounds {
+pub(crate) struct Bounds {
     /// The longest one request (a child, a command) may take.
     pub request_timeout: Duration,
     /// The longest the iterative server waits for a client to take a reply.
@@ -70,9 +70,9 @@ pub struct Bounds {
 
 impl ServeState {
     /// Serving with `reporter`, within `bounds`.
-    pub fn new(reporter: ReplySource, bounds: Bounds) -> ServeState {
+    pub(crate) fn new(replies: ReplySource, bounds: Bounds) -> ServeState {
         ServeState {
-            reporter,
+            replies,
             children: Children::new(bounds.max_children, bounds.request_timeout),
             acceptor: Acceptor::new(bounds.allow.clone()),
             guard: Guard::new(bounds.limits, bounds.allow),
@@ -86,7 +86,7 @@ impl ServeState {
 
 /// The daemon at work: its sockets, its signals and its log.
 #[derive(Debug)]
-pub struct Server {
+pub(crate) struct Server {
     listeners: Vec<Listener>,
     /// Which listeners are in the epoll set now.
     armed: Vec<bool>,
@@ -109,7 +109,7 @@ impl Server {
     ///
     /// # Errors
     /// The epoll instance cannot be made.
-    pub fn new(
+    pub(crate) fn new(
         listeners: Vec<Listener>,
         signals: Signals,
         logger: &'static Logger,
@@ -138,7 +138,7 @@ impl Server {
     ///
     /// # Errors
     /// `epoll` itself fails.
-    pub fn run(mut self, stopping: impl FnOnce()) -> Result<(), Fatal> {
+    pub(crate) fn run(mut self, stopping: impl FnOnce()) -> Result<(), Fatal> {
         while !self.signals.terminating() {
             self.serve_ready()?;
         }

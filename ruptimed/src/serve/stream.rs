@@ -22,7 +22,7 @@ pub(super) fn serve(listener: &Socket, work: &mut ServeState) {
         let Some(conn) = work.acceptor.accept(listener) else {
             return;
         };
-        let reply = work.reporter.stream_reply();
+        let reply = work.replies.stream_reply();
         if let Err(e) = send_all(&conn, &reply, Instant::now() + work.send_timeout)
             && let Some(held) = work.errors.check(Instant::now())
         {

@@ -10,7 +10,7 @@ use nix::sys::socket::{MsgFlags, MultiHeaders, SockaddrStorage, recvmmsg, sendmm
 use super::{ReplyFrom, Request, request};
 
 /// How many requests one `recvmmsg` takes at most.
-pub const BATCH: usize = 32;
+pub(crate) const BATCH: usize = 32;
 
 /// Room for the longest request answered and a byte more, so that a longer
 /// one shows as truncated.
@@ -18,7 +18,7 @@ const REQUEST_ROOM: usize = ruptime_common::protocol::request::MAX_REQUEST + 1;
 
 /// Room to receive and answer [`BATCH`] requests with one system call each.
 #[derive(Debug)]
-pub struct Batch {
+pub(crate) struct Batch {
     buffers: Box<[[u8; REQUEST_ROOM]; BATCH]>,
     /// The requests of the last [`Batch::receive`].
     pub requests: Vec<Request>,
@@ -33,7 +33,7 @@ pub struct Batch {
 
 impl Batch {
     /// Room for a batch, allocated once.
-    pub fn new() -> Batch {
+    pub(crate) fn new() -> Batch {
         Batch {
             buffers: Box::new([[0; REQUEST_ROOM]; BATCH]),
             requests: Vec::with_capacity(BATCH),
@@ -49,7 +49,7 @@ impl Batch {
     ///
     /// # Errors
     /// `EAGAIN` when none is waiting; other errors of `recvmmsg`.
-    pub fn receive(&mut self, fd: BorrowedFd<'_>) -> nix::Result<usize> {
+    pub(crate) fn receive(&mut self, fd: BorrowedFd<'_>) -> nix::Result<usize> {
         self.requests.clear();
         // Fresh headers each call: the kernel overwrites each header's name
         // and control lengths with what it wrote, and nix does not restore
@@ -83,7 +83,12 @@ impl Batch {
     /// each of `requests`, from the address each asked: a `sendmmsg` per run
     /// of requests that share that address and length.
     /// A reply that cannot be sent is reported to `failed` and skipped.
-    pub fn reply(&mut self, fd: BorrowedFd<'_>, reply: &[u8], mut failed: impl FnMut(Errno)) {
+    pub(crate) fn reply(
+        &mut self,
+        fd: BorrowedFd<'_>,
+        reply: &[u8],
+        mut failed: impl FnMut(Errno),
+    ) {
         let mut rest = &self.requests[..];
         while let Some(first) = rest.first() {
             let len = first.kind.cut(reply).len();

@@ -11,25 +11,25 @@
 
 mod batch;
 
-use std::io::{IoSlice, IoSliceMut};
+use std::io::IoSlice;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::{AsRawFd, BorrowedFd};
 
 use nix::sys::socket::{
-    ControlMessage, ControlMessageOwned, MsgFlags, RecvMsg, SockaddrStorage, recvmsg, sendmsg,
-    setsockopt, sockopt,
+    ControlMessage, ControlMessageOwned, MsgFlags, RecvMsg, SockaddrStorage, sendmsg, setsockopt,
+    sockopt,
 };
 use ruptime_common::protocol::request::RequestKind;
 use socket2::Socket;
 
-pub use batch::{BATCH, Batch};
+pub(crate) use batch::{BATCH, Batch};
 
 /// Asks the kernel for each request's destination, on a socket bound to
 /// every address (a no-op for one bound to a single address).
 ///
 /// # Errors
 /// The socket option cannot be set.
-pub fn follow_destinations(socket: &Socket, local: IpAddr) -> nix::Result<()> {
+pub(crate) fn follow_destinations(socket: &Socket, local: IpAddr) -> nix::Result<()> {
     if !local.is_unspecified() {
         return Ok(());
     }
@@ -108,7 +108,7 @@ impl ReplyFrom {
 
 /// A request: its length, who sent it and where from to answer.
 #[derive(Clone, Copy, Debug)]
-pub struct Request {
+pub(crate) struct Request {
     /// How many bytes it held (at most the buffer's size).
     pub len: usize,
     /// Whether it was longer than the buffer.
@@ -123,7 +123,7 @@ pub struct Request {
 
 impl Request {
     /// The sender's IP address and port, if it is an IP sender.
-    pub fn sender(&self) -> Option<SocketAddr> {
+    pub(crate) fn sender(&self) -> Option<SocketAddr> {
         self.peer
             .as_sockaddr_in()
             .map(|a| SocketAddr::from(SocketAddrV4::from(*a)))
@@ -133,22 +133,6 @@ impl Request {
                     .map(|a| SocketAddr::from(SocketAddrV6::from(*a)))
             })
     }
-}
-
-/// Receives one request into `buf`, without blocking.
-///
-/// # Errors
-/// `EAGAIN` when none is waiting; other errors of `recvmsg`.
-pub fn receive(fd: BorrowedFd<'_>, buf: &mut [u8]) -> nix::Result<Request> {
-    let mut space = nix::cmsg_space!(libc::in_pktinfo, libc::in6_pktinfo);
-    let mut iov = [IoSliceMut::new(buf)];
-    let msg = recvmsg::<SockaddrStorage>(
-        fd.as_raw_fd(),
-        &mut iov,
-        Some(&mut space),
-        MsgFlags::MSG_DONTWAIT,
-    )?;
-    request(&msg)
 }
 
 /// A received message as a request.
@@ -179,7 +163,7 @@ fn request(msg: &RecvMsg<'_, '_, SockaddrStorage>) -> nix::Result<Request> {
 ///
 /// # Errors
 /// The errors of `sendmsg`, e.g. `EAGAIN` when the socket buffer is full.
-pub fn reply(fd: BorrowedFd<'_>, request: &Request, reply: &[u8]) -> nix::Result<()> {
+pub(crate) fn reply(fd: BorrowedFd<'_>, request: &Request, reply: &[u8]) -> nix::Result<()> {
     let iov = [IoSlice::new(request.kind.cut(reply))];
     request.from.with_cmsgs(|cmsgs| {
         sendmsg(
@@ -191,11 +175,4 @@ pub fn reply(fd: BorrowedFd<'_>, request: &Request, reply: &[u8]) -> nix::Result
         )
         .map(|_| ())
     })
-}
-
-/// A request's sender, for messages.
-pub fn show(request: &Request) -> String {
-    request
-        .sender()
-        .map_or_else(|| "a non-IP sender".to_owned(), |a| a.to_string())
 }

@@ -1,15 +1,15 @@
-//! Every input kept for the fuzz targets (`tests/fuzz/seeds`, and each crash
-//! a fuzzing run found, in `tests/fuzz/regressions`) runs through its target:
-//! a crash once found stays fixed.
+//! Every input kept for the fuzz targets (`seeds`, and each crash a fuzzing
+//! run found, in `regressions`) runs through its target: a crash once found
+//! stays fixed.
 
 use std::fs;
 use std::path::Path;
 
-use ruptime_tests::fuzzing::TARGETS;
+use ruptime_fuzz::TARGETS;
 
 #[test]
 fn every_kept_input_runs_through_its_target() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for (name, target) in TARGETS {
         let mut inputs = 0;
         for kind in ["seeds", "regressions"] {

@@ -1,20 +1,15 @@
-//! The fuzz targets' bodies: each takes arbitrary bytes and must neither
-//! panic nor break its invariant. `make fuzz` runs them under AFL++ (the
-//! crate in `tests/fuzz`); the test `fuzz_regressions` runs them on every
-//! input kept in `tests/fuzz/seeds` and `tests/fuzz/regressions`, so a crash
-//! once found stays fixed.
-
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+//! The fuzz targets: each takes arbitrary bytes and must neither panic nor
+//! break its invariant. `make fuzz` runs them under AFL++ (the binary of
+//! this package, with feature `afl`); the test `regressions` runs them on
+//! every input kept in `seeds` and `regressions`, so a crash once found
+//! stays fixed. The daemon's guard and the client's host lists are reached
+//! through their crates' `fuzzing` feature.
 
 use ruptime::target::Target;
 use ruptime_common::protocol::line::{Sample, read_line, write_line};
-use ruptime_common::protocol::request::MAX_REQUEST;
 use ruptime_common::protocol::verdict::Verdict;
 use ruptime_common::resolve::{Proto, split_host_port};
 use ruptime_common::uptime::{proc, utmp};
-use ruptimed::guard::classify;
-use ruptimed::ratelimit::{Class, Decision, Limits, RateLimiter};
 
 /// A fuzz target: its name, and what it does with an input.
 pub type FuzzTarget = (&'static str, fn(&[u8]));
@@ -23,10 +18,10 @@ pub type FuzzTarget = (&'static str, fn(&[u8]));
 pub const TARGETS: [FuzzTarget; 6] = [
     ("reply", reply),
     ("host_port", host_port),
-    ("host_list", host_list),
+    ("host_list", ruptime::fuzzing::host_list),
     ("proc", proc_files),
     ("utmp", utmp_records),
-    ("guard", guard),
+    ("guard", ruptimed::fuzzing::guard),
 ];
 
 /// A daemon's reply, as the client judges it: an uptime line read from it
@@ -77,17 +72,6 @@ pub fn host_port(data: &[u8]) {
     }
 }
 
-/// A host list (`-f FILE`): words, never empty, never holding a comment.
-pub fn host_list(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    for host in ruptime::hosts::listed(text) {
-        assert!(!host.is_empty() && !host.contains('#'), "{host:?}");
-        assert!(!host.contains(char::is_whitespace), "{host:?}");
-    }
-}
-
 /// `/proc/uptime` and `/proc/loadavg` as the daemon reads them.
 pub fn proc_files(data: &[u8]) {
     let _ = proc::parse_uptime(data);
@@ -101,38 +85,6 @@ const UTMP_RECORD: usize = 384;
 pub fn utmp_records(data: &[u8]) {
     let users = utmp::count_in(data).unwrap_or(0);
     assert!(users as usize <= data.len() / UTMP_RECORD, "{users} users");
-}
-
-/// The datagram guard: requests of every length from a few sources, time
-/// passing by the input's steps. A padded request's reply never outgrows
-/// it, and padded requests are never limited per source.
-pub fn guard(data: &[u8]) {
-    let limits = Limits {
-        rate: 10.0,
-        burst: 20.0,
-        legacy: 2048.0,
-        global: 1000.0,
-    };
-    let mut now = Instant::now();
-    let mut limiter = RateLimiter::new(limits, now);
-    for op in data.chunks(4) {
-        let [source, len_hi, len_lo, step] = [0, 1, 2, 3].map(|i| op.get(i).copied().unwrap_or(0));
-        let len = usize::from(u16::from_be_bytes([len_hi, len_lo]) % 1100);
-        now += Duration::from_millis(u64::from(step) * 4);
-        let line = (source % 3 > 0).then_some(usize::from(step % 120));
-        let (kind, class) = classify(len, line);
-        if class == Class::Padded {
-            let longest = vec![0; 2 * MAX_REQUEST];
-            let cut = kind.cut(&longest).len();
-            assert!(cut <= len, "a {len}-byte request may get {cut} bytes");
-        }
-        let ip = [10, 0, source & 0x0f, source >> 4];
-        let sender = SocketAddr::from((ip, 4000));
-        let verdict = limiter.check(sender, class, now);
-        if class == Class::Padded {
-            assert_ne!(verdict, Decision::SourceLimit);
-        }
-    }
 }
 
 /// The target named `name`.

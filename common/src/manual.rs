@@ -55,11 +55,20 @@ pub fn plain(sections: &[(&str, &str)]) -> String {
         .join("\n\n")
 }
 
+/// Prints what `--generate` asks for of `command` on standard output.
+///
+/// # Errors
+/// A one-line reason: standard output cannot be written.
+pub fn print(what: Generate, command: Command, manual: &Manual) -> Result<(), String> {
+    generate(what, command, manual, &mut io::stdout().lock())
+        .map_err(|e| format!("--generate: {}", crate::oserror::describe(&e)))
+}
+
 /// Writes what `what` asks for of `command` to `out`.
 ///
 /// # Errors
 /// Writing fails.
-pub fn generate(
+fn generate(
     what: Generate,
     mut command: Command,
     manual: &Manual,

@@ -56,15 +56,10 @@ const NAMING: Duration = Duration::from_secs(1);
 /// Asks every host (or discovers them) and prints the results; the exit status.
 pub fn run(cli: &Cli) -> ExitCode {
     if let Some(what) = cli.generate {
-        let written = ruptime_common::manual::generate(
-            what,
-            <Cli as clap::CommandFactory>::command(),
-            &cli::MANUAL,
-            &mut io::stdout().lock(),
-        );
-        return match written {
+        let command = <Cli as clap::CommandFactory>::command();
+        return match ruptime_common::manual::print(what, command, &cli::MANUAL) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(e) => fail(FAILED, &format!("--generate: {e}")),
+            Err(e) => fail(FAILED, &e),
         };
     }
     // Fork mode waits for its children: SIGCHLD must not be ignored.

@@ -67,13 +67,7 @@ use signals::Signals;
 pub fn run(cli: &Cli) -> Result<(), Fatal> {
     if let Some(what) = cli.generate {
         let command = <Cli as clap::CommandFactory>::command();
-        return ruptime_common::manual::generate(
-            what,
-            command,
-            &cli::MANUAL,
-            &mut std::io::stdout().lock(),
-        )
-        .map_err(|e| Fatal::new(format!("--generate: {e}")));
+        return ruptime_common::manual::print(what, command, &cli::MANUAL).map_err(Fatal::new);
     }
     // Whatever a supervisor left: no signal ignored or blocked.
     ruptime_common::inherited::reset_signals()

@@ -68,15 +68,10 @@ struct State {
 /// out of the environment before the runtime starts its threads.
 pub fn run(cli: &Cli) -> ExitCode {
     if let Some(what) = cli.generate {
-        let written = ruptime_common::manual::generate(
-            what,
-            <Cli as clap::CommandFactory>::command(),
-            &cli::MANUAL,
-            &mut io::stdout().lock(),
-        );
-        return match written {
+        let command = <Cli as clap::CommandFactory>::command();
+        return match ruptime_common::manual::print(what, command, &cli::MANUAL) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(e) => fail(FAILED, &format!("--generate: {e}")),
+            Err(e) => fail(FAILED, &e),
         };
     }
     let _ = ruptime_common::inherited::reset_signals();

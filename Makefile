@@ -58,10 +58,11 @@ demo: $(if $(filter $(RELEASE),$(BINARIES)),build)
 # What the tests and lint use beyond cargo, installed only when missing:
 # rustfmt and clippy (rustup); as root, uptime (the differential tests), ip
 # and unshare (namespaces), time zones, a decimal-comma locale, Prometheus,
-# promtool, node_exporter and the Pushgateway (the exporter's tests), curl
-# (the packaged exporter's test).
+# promtool, node_exporter and the Pushgateway (the exporter's tests),
+# Alertmanager and amtool (the alert rules' test), curl (the packaged
+# exporter's test).
 DEBIAN_PACKAGES := procps iproute2 util-linux bsdutils time man-db tzdata locales systemd systemd-container dpkg-dev lintian \
-                   prometheus prometheus-node-exporter prometheus-pushgateway curl
+                   prometheus prometheus-node-exporter prometheus-pushgateway prometheus-alertmanager curl
 deps:
 	@for tool in rustfmt clippy; do \
 	  cargo $${tool#rust} --version >/dev/null 2>&1 || rustup component add $$tool; \
@@ -165,8 +166,9 @@ bench-fleet: build
 	$(RELEASE)/ruptime-bench fleets --out BENCHMARKS.md
 
 # The exporter: probes a second at concurrency 32 beside blackbox_exporter
-# (installed when missing), and Prometheus scraping 1 000 hosts every 5 s in
-# a test-made network namespace, into BENCHMARKS.md; as root.
+# (installed when missing), Prometheus scraping 1 000 hosts every 5 s, and
+# two hashmod shards scraping 10 000 hosts every 15 s federated by a global
+# Prometheus, in a test-made network namespace, into BENCHMARKS.md; as root.
 bench-exporter: build
 	@command -v prometheus-blackbox-exporter >/dev/null || \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus-blackbox-exporter

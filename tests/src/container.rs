@@ -21,7 +21,7 @@ use crate::process::{Finished, run_command, wait_until};
 use crate::procfs;
 
 /// Host units that would only slow the boot or bind ports.
-const MASKED: [&str; 15] = [
+const MASKED: [&str; 16] = [
     "ssh.service",
     "postgresql.service",
     "snmpd.service",
@@ -29,6 +29,7 @@ const MASKED: [&str; 15] = [
     "prometheus.service",
     "prometheus-blackbox-exporter.service",
     "prometheus-pushgateway.service",
+    "prometheus-alertmanager.service",
     "rsyslog.service",
     "apt-daily.timer",
     "apt-daily-upgrade.timer",

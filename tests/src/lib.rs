@@ -16,9 +16,13 @@
 //! - [`syslog`]: a syslog socket the test owns.
 //! - [`uptime`]: the grammar of the uptime line; [`utmp`]: made-up utmp files.
 //! - [`install`]: the project's `make` targets.
-//! - [`prometheus`]: the exporter, HTTP requests, and a real Prometheus.
+//! - [`prometheus`]: the exporter, HTTP requests, and a real Prometheus
+//!   (sharded and federated too).
+//! - [`alertmanager`]: a real Alertmanager, and a webhook receiving its
+//!   notifications.
 //! - [`pki`]: certificates for TLS; [`curl`]: HTTPS requests by curl.
 
+pub mod alertmanager;
 pub mod bench;
 pub mod bins;
 pub mod container;

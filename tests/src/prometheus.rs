@@ -1,9 +1,12 @@
 //! The Prometheus side of the exporter's tests: `ruptime-exporter` on
 //! loopback, HTTP requests to it, and a real Prometheus (Debian's package)
-//! scraping it, asked through its HTTP API; all stopped when dropped.
+//! scraping it, asked through its HTTP API; all stopped when dropped. Its
+//! configurations: the README's scrape job, shards of it by hashmod and a
+//! global Prometheus federating them, and the shipped alert rules with a
+//! hold short enough for a test.
 
 use std::net::{SocketAddr, TcpListener};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -84,6 +87,18 @@ pub fn free_port() -> u16 {
 /// targets (and its `mode`, if any) probed through the exporter at
 /// `exporter`, with the README's relabeling.
 pub fn probe_job(exporter: SocketAddr, groups: &[(&[String], Option<&str>)]) -> String {
+    sharded_probe_job(exporter, groups, None)
+}
+
+/// As [`probe_job`], keeping only the targets of shard `shard.0` of
+/// `shard.1` (when given): `hashmod` of the target into `__tmp_hash`, then
+/// `keep` where it is the shard's number, as the README's "Past one
+/// Prometheus" shards a fleet over Prometheus servers.
+pub fn sharded_probe_job(
+    exporter: SocketAddr,
+    groups: &[(&[String], Option<&str>)],
+    shard: Option<(u64, u64)>,
+) -> String {
     let mut job =
         String::from("  - job_name: ruptime\n    metrics_path: /probe\n    static_configs:\n");
     for (targets, mode) in groups {
@@ -95,17 +110,108 @@ pub fn probe_job(exporter: SocketAddr, groups: &[(&[String], Option<&str>)]) -> 
             ));
         }
     }
-    job.push_str(&format!(
+    job.push_str(
         "    relabel_configs:
       - source_labels: [__address__]
         target_label: __param_target
       - source_labels: [__param_target]
         target_label: instance
-      - target_label: __address__
+",
+    );
+    if let Some((shard, shards)) = shard {
+        job.push_str(&format!(
+            "      - source_labels: [__param_target]
+        modulus: {shards}
+        target_label: __tmp_hash
+        action: hashmod
+      - source_labels: [__tmp_hash]
+        regex: '{shard}'
+        action: keep
+"
+        ));
+    }
+    job.push_str(&format!(
+        "      - target_label: __address__
         replacement: '{exporter}'
 "
     ));
     job
+}
+
+/// The scrape job `federate` of a global Prometheus: `probe_success` and
+/// every `ruptime_*` series of the job `ruptime`, from each of `shards`
+/// (their `/federate`), with the shards' labels kept (`honor_labels`), so
+/// that the job is still `ruptime` and the instance the host.
+pub fn federate_job(shards: &[SocketAddr]) -> String {
+    let quoted: Vec<String> = shards.iter().map(|s| format!("'{s}'")).collect();
+    format!(
+        "  - job_name: federate
+    honor_labels: true
+    metrics_path: /federate
+    params:
+      'match[]':
+        - 'probe_success{{job=\"ruptime\"}}'
+        - '{{job=\"ruptime\",__name__=~\"ruptime_.*\"}}'
+    static_configs:
+      - targets: [{}]
+",
+        quoted.join(", ")
+    )
+}
+
+/// The configuration of shard `shard` of `shards` Prometheus servers: the
+/// job `ruptime` over `targets` through the exporter at `exporter`, keeping
+/// its share of them, scraped every `interval` within `timeout`; the
+/// external label `shard` tells a global Prometheus where a series came from.
+pub fn shard_config(
+    exporter: SocketAddr,
+    targets: &[String],
+    (shard, shards): (u64, u64),
+    interval: Duration,
+    timeout: Duration,
+) -> String {
+    format!(
+        "global:\n  scrape_interval: {}s\n  scrape_timeout: {}s\n\
+         \x20 external_labels:\n    shard: '{shard}'\nscrape_configs:\n{}",
+        interval.as_secs(),
+        timeout.as_secs(),
+        sharded_probe_job(exporter, &[(targets, None)], Some((shard, shards)))
+    )
+}
+
+/// The configuration of a global Prometheus federating `shards` every
+/// `interval` within `timeout` (see [`federate_job`]).
+pub fn global_config(shards: &[SocketAddr], interval: Duration, timeout: Duration) -> String {
+    format!(
+        "global:\n  scrape_interval: {}s\n  scrape_timeout: {}s\nscrape_configs:\n{}",
+        interval.as_secs(),
+        timeout.as_secs(),
+        federate_job(shards)
+    )
+}
+
+/// The folder of the shipped alert rules and their promtool tests.
+pub fn rules_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../ruptime/exporter/prometheus")
+}
+
+/// A copy of the shipped `ruptime.rules.yml` in `dir`, its one `for: 5m`
+/// made `for: {hold}`, so that a test sees the real rules fire within
+/// seconds; its path.
+pub fn rules_with_for(dir: &Path, hold: &str) -> PathBuf {
+    let shipped = rules_dir().join("ruptime.rules.yml");
+    let text =
+        std::fs::read_to_string(&shipped).unwrap_or_else(|e| panic!("{}: {e}", shipped.display()));
+    assert_eq!(
+        text.matches("for: 5m").count(),
+        1,
+        "{}: not one 'for: 5m' to shorten",
+        shipped.display()
+    );
+    let copy = dir.join("ruptime.rules.yml");
+    std::fs::write(&copy, text.replace("for: 5m", &format!("for: {hold}")))
+        .expect("write the rules' copy");
+    copy
 }
 
 /// Waits until `url` answers 200, for [`STARTUP`] at most.
@@ -167,8 +273,8 @@ impl Prometheus {
         }
     }
 
-    /// The result of an instant query: each series' labels and value.
-    pub fn query(&self, query: &str) -> Vec<(Value, f64)> {
+    /// Prometheus's answer to an instant query, checked to be a success.
+    fn ask(&self, query: &str) -> Value {
         let url = format!("http://{}/api/v1/query", self.addr);
         let mut response = self
             .agent
@@ -176,9 +282,20 @@ impl Prometheus {
             .query("query", query)
             .call()
             .unwrap_or_else(|e| panic!("query {query}: {e}"));
-        let text = response.body_mut().read_to_string().expect("an answer");
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(1 << 28)
+            .read_to_string()
+            .expect("an answer");
         let answer: Value = serde_json::from_str(&text).expect("JSON from Prometheus");
         assert_eq!(answer["status"], "success", "{query}: {text}");
+        answer
+    }
+
+    /// The result of an instant query: each series' labels and value.
+    pub fn query(&self, query: &str) -> Vec<(Value, f64)> {
+        let answer = self.ask(query);
         let series = answer["data"]["result"]
             .as_array()
             .cloned()
@@ -191,6 +308,26 @@ impl Prometheus {
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(f64::NAN);
                 (s["metric"].clone(), value)
+            })
+            .collect()
+    }
+
+    /// Every sample of a range query (`METRIC[WINDOW]`), of every series.
+    pub fn samples(&self, query: &str) -> Vec<f64> {
+        let answer = self.ask(query);
+        assert_eq!(answer["data"]["resultType"], "matrix", "{query}: {answer}");
+        let series = answer["data"]["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        series
+            .iter()
+            .filter_map(|s| s["values"].as_array())
+            .flatten()
+            .map(|v| {
+                v[1].as_str()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(f64::NAN)
             })
             .collect()
     }
@@ -214,6 +351,11 @@ impl Prometheus {
             );
             thread::sleep(Duration::from_millis(200));
         }
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> nix::unistd::Pid {
+        self.process.pid()
     }
 
     /// Stops it, and what it wrote on stderr.

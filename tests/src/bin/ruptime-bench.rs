@@ -77,7 +77,8 @@ enum Job {
         out: Option<PathBuf>,
     },
     /// The exporter: probes per second beside blackbox_exporter, and (as
-    /// root) Prometheus scraping a thousand hosts in a namespace
+    /// root) Prometheus scraping a thousand hosts in a namespace, and two
+    /// shards of ten thousand federated by a global Prometheus
     Exporter {
         /// Probes at once
         #[arg(short, long, default_value_t = 32)]
@@ -94,6 +95,14 @@ enum Job {
         /// Seconds Prometheus scrapes before the figures are read
         #[arg(long, default_value = "40", value_parser = parse_seconds)]
         window: Duration,
+        /// Hosts two shard Prometheus servers share, every 15 s (0: skip
+        /// that part, as it needs root)
+        #[arg(long, default_value_t = 10_000)]
+        sharded_targets: usize,
+        /// Seconds the shards scrape before the figures are read (four
+        /// rounds by default)
+        #[arg(long, default_value = "60", value_parser = parse_seconds)]
+        sharded_window: Duration,
         /// Replace the figures between the markers of this file; else print them
         #[arg(long)]
         out: Option<PathBuf>,
@@ -208,11 +217,14 @@ fn main() -> ExitCode {
             round,
             targets,
             window,
+            sharded_targets,
+            sharded_window,
             out,
         } => {
-            if targets > 0 && !nix::unistd::geteuid().is_root() {
+            let hosts = targets.max(sharded_targets);
+            if hosts > 0 && !nix::unistd::geteuid().is_root() {
                 eprintln!(
-                    "ruptime-bench: exporter: scraping {targets} hosts needs root (a network namespace); --targets 0 skips it"
+                    "ruptime-bench: exporter: scraping {hosts} hosts needs root (a network namespace); --targets 0 --sharded-targets 0 skip it"
                 );
                 return ExitCode::from(2);
             }
@@ -223,6 +235,8 @@ fn main() -> ExitCode {
                 round,
                 targets,
                 window,
+                sharded: sharded_targets,
+                sharded_window,
             };
             publish(&exporter::run(&plan), exporter::MARKERS, out)
         }

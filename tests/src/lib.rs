@@ -1,7 +1,8 @@
-//! The test harness of the ruptime suite: the real `ruptime` and `ruptimed`
-//! binaries, run with deadlines and cleaned up on every path.
+//! The test harness of the ruptime suite: the real `ruptime`, `ruptimed`
+//! and `ruptime-exporter` binaries, run with deadlines and cleaned up on
+//! every path, and the real components around them. The integration tests
+//! are in `tests/`; the benchmark (`tests/bench`) uses these helpers too.
 //!
-//! - [`bench`]: the benchmark behind `make bench` (binary `ruptime-bench`).
 //! - [`bins`]: where the binaries are (built once per test process).
 //! - [`network`]: test hosts in network namespaces on one bridge.
 //! - [`fleetnet`]: thousands of hosts, silent ones too, in one namespace.
@@ -11,6 +12,9 @@
 //! - [`skip`]: skipping, with a reason, what needs root or a missing tool.
 //! - [`procfs`]: what /proc says about a process.
 //! - [`process`]: running a command to its end, with a hard limit.
+//! - [`load`]: C requests in flight from one process, TCP or UDP (the
+//!   floods of the tests, and the benchmark's load); [`stats`]: percentiles
+//!   and medians.
 //! - [`container`]: a real systemd in a container, from this machine's root.
 //! - [`daemon`]: a `ruptimed` in the foreground, killed when dropped.
 //! - [`syslog`]: a syslog socket the test owns.
@@ -23,7 +27,6 @@
 //! - [`pki`]: certificates for TLS; [`curl`]: HTTPS requests by curl.
 
 pub mod alertmanager;
-pub mod bench;
 pub mod bins;
 pub mod container;
 pub mod curl;
@@ -31,6 +34,7 @@ pub mod daemon;
 pub mod fake;
 pub mod fleetnet;
 pub mod install;
+pub mod load;
 pub mod namespace;
 pub mod network;
 pub mod pki;
@@ -39,6 +43,7 @@ pub mod procfs;
 pub mod prometheus;
 pub mod skip;
 pub mod slowdns;
+pub mod stats;
 pub mod syslog;
 pub mod uptime;
 pub mod utmp;

@@ -5,8 +5,8 @@ use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use ruptime_tests::bench::load::{self, Load, Transport};
 use ruptime_tests::daemon::Daemon;
+use ruptime_tests::load::{self, Load, Transport};
 use ruptime_tests::process::{raise_descriptor_limit, ruptime};
 use ruptime_tests::procfs;
 use ruptime_tests::uptime;

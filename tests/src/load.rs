@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use super::stats::Latencies;
+use crate::stats::Latencies;
 
 /// The transport to load.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,10 +8,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use ruptime_bench::markers::{self, Markers};
+use ruptime_bench::{exporter, fleets, reference, report_cost, table};
 use ruptime_common::duration::parse_seconds;
-use ruptime_tests::bench::load::{self, Load, Transport};
-use ruptime_tests::bench::markers::{self, Markers};
-use ruptime_tests::bench::{exporter, fleets, reference, report_cost, table};
+use ruptime_tests::load::{self, Load, Transport};
 
 #[derive(Parser)]
 #[command(

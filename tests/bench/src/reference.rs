@@ -7,7 +7,7 @@ use std::net::{SocketAddr, UdpSocket};
 
 use ruptime_common::server::{BACKLOG, SocketKind, initserver};
 
-use super::load::Transport;
+use ruptime_tests::load::Transport;
 
 /// Serves `line` on `addr` forever; calls `ready` with the bound address first.
 ///

@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::load::{self, Load, Transport};
 use super::markers::Markers;
 use super::report_cost::{self, Cost};
-use super::stats::{Latencies, median};
-use crate::procfs::{TICK_MICROS, cpu_ticks, cpu_ticks_with_children, status_field};
+use ruptime_tests::load::{self, Load, Transport};
+use ruptime_tests::procfs::{TICK_MICROS, cpu_ticks, cpu_ticks_with_children, status_field};
+use ruptime_tests::stats::{Latencies, median};
 
 /// How the benchmark is run.
 #[derive(Clone, Debug)]

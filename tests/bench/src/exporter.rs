@@ -13,14 +13,14 @@ use std::time::{Duration, Instant};
 
 use super::markers::Markers;
 use super::probes::{Sustained, load};
-use super::stats::{Latencies, median};
-use crate::daemon::Daemon;
-use crate::fleetnet::FleetNet;
-use crate::process::Background;
-use crate::procfs::{TICK_MICROS, cpu_ticks, cpu_ticks_with_children, status_field};
-use crate::prometheus::{
+use ruptime_tests::daemon::Daemon;
+use ruptime_tests::fleetnet::FleetNet;
+use ruptime_tests::process::Background;
+use ruptime_tests::procfs::{TICK_MICROS, cpu_ticks, cpu_ticks_with_children, status_field};
+use ruptime_tests::prometheus::{
     Prometheus, agent, free_port, get, global_config, probe_job, shard_config, wait_ready,
 };
+use ruptime_tests::stats::{Latencies, median};
 
 /// Where `make bench-exporter` writes in BENCHMARKS.md.
 pub const MARKERS: Markers = Markers {
@@ -183,7 +183,7 @@ fn render_probes(plan: &Plan, sides: &mut [Side]) -> String {
         plan.round.as_secs_f64()
     );
     for (side, rate) in sides.iter_mut().zip(&rates) {
-        let mut latencies = super::stats::Latencies::default();
+        let mut latencies = ruptime_tests::stats::Latencies::default();
         let (mut up, mut failed) = (0, 0);
         for round in side.rounds.drain(..) {
             up += round.up;

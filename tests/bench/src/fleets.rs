@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::markers::Markers;
-use crate::daemon::Daemon;
-use crate::fleetnet::{FleetNet, Host, Mix};
-use crate::process::run_command_with_input;
+use ruptime_tests::daemon::Daemon;
+use ruptime_tests::fleetnet::{FleetNet, Host, Mix};
+use ruptime_tests::process::run_command_with_input;
 
 /// Where `make bench-fleet` writes in BENCHMARKS.md.
 pub const MARKERS: Markers = Markers {

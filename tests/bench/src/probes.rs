@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::stats::Latencies;
-use crate::prometheus::agent;
+use ruptime_tests::prometheus::agent;
+use ruptime_tests::stats::Latencies;
 
 /// What a run of probes sustained.
 #[derive(Debug, Default)]

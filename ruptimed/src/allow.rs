@@ -1,55 +1,172 @@
-//! `--allow CIDR`: who may ask. Without the flag, anyone may.
+//! Who may ask.
 //!
-//! A connection from anyone else is closed at once, without a byte; a
-//! datagram from anyone else is dropped and counted in the summary. An
-//! IPv4 client of a dual-stack socket (`::ffff:a.b.c.d`) is matched as IPv4.
+//! The uptime, the users and the load are what scanners of the internet
+//! index (a 400-day uptime marks an unpatched kernel), and rwhod's traffic
+//! never left its LAN: by default the daemon answers only the sources a
+//! LAN has ([`DEFAULT_NETWORKS`]: loopback, the private and shared ranges,
+//! link-local and unique local addresses) and those on a network attached
+//! to this host (the prefix of any of its interface addresses, so that a
+//! LAN numbered with global IPv6 or public IPv4 still works). Interfaces
+//! come and go: their networks are read again when a source matches none
+//! of the others and they were read more than [`REREAD`] ago.
+//!
+//! `--allow CIDR` (repeatable) names the networks instead; `--allow any`
+//! opens the daemon to everyone. An IPv4 client of a dual-stack socket
+//! (`::ffff:a.b.c.d`) is matched as IPv4.
 
 use std::net::IpAddr;
+use std::time::{Duration, Instant};
 
 use ipnet::IpNet;
+use nix::ifaddrs::getifaddrs;
 
-/// The networks allowed to ask; empty: everyone.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Allow(Vec<IpNet>);
+/// The networks answered by default, besides those attached to this host.
+pub(crate) const DEFAULT_NETWORKS: [&str; 9] = [
+    "127.0.0.0/8",
+    "::1/128",
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+    "169.254.0.0/16",
+    "fe80::/10",
+    "fc00::/7",
+];
+
+/// How old the list of attached networks may be when a source matches no
+/// other network.
+pub(crate) const REREAD: Duration = Duration::from_secs(2);
+
+/// One `--allow`: a network, or everyone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Allowed {
+    /// Everyone (`any`).
+    Anyone,
+    /// The clients of a network.
+    Network(IpNet),
+}
+
+/// Who may ask.
+#[derive(Clone, Debug)]
+pub(crate) enum Allow {
+    /// The networks a LAN has ([`DEFAULT_NETWORKS`], parsed), and those
+    /// attached to this host.
+    Lan(Vec<IpNet>, Attached),
+    /// The networks `--allow` named.
+    Networks(Vec<IpNet>),
+    /// Everyone (`--allow any`).
+    Anyone,
+}
 
 impl Allow {
-    /// Only these networks (everyone when there are none).
-    pub(crate) fn new(nets: Vec<IpNet>) -> Allow {
-        Allow(nets)
+    /// Who may ask, as the `--allow` flags say (none: the default).
+    pub(crate) fn new(allowed: &[Allowed]) -> Allow {
+        if allowed.is_empty() {
+            let lan = DEFAULT_NETWORKS.iter().filter_map(|net| net.parse().ok());
+            return Allow::Lan(lan.collect(), Attached::default());
+        }
+        let mut networks = Vec::new();
+        for entry in allowed {
+            match entry {
+                Allowed::Anyone => return Allow::Anyone,
+                Allowed::Network(net) => networks.push(*net),
+            }
+        }
+        Allow::Networks(networks)
     }
 
-    /// Whether `addr` may ask.
-    pub(crate) fn admits(&self, addr: IpAddr) -> bool {
-        let addr = match addr {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(addr, IpAddr::V4),
-            v4 => v4,
-        };
-        self.0.is_empty() || self.0.iter().any(|net| net.contains(&addr))
+    /// Whether `addr` may ask at `now`.
+    pub(crate) fn admits(&mut self, addr: IpAddr, now: Instant) -> bool {
+        let addr = addr.to_canonical();
+        match self {
+            Allow::Anyone => true,
+            Allow::Networks(networks) => networks.iter().any(|net| net.contains(&addr)),
+            Allow::Lan(lan, attached) => {
+                lan.iter().any(|net| net.contains(&addr)) || attached.contains(addr, now)
+            }
+        }
     }
 }
 
-/// Parses `CIDR` (`10.0.0.0/8`, `2001:db8::/32`) or a single address.
+/// The networks of this host's interfaces, as last read.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Attached {
+    networks: Vec<IpNet>,
+    read_at: Option<Instant>,
+}
+
+impl Attached {
+    /// Whether `addr` is on a network attached to this host, read again
+    /// first when the list is older than [`REREAD`] at `now`.
+    fn contains(&mut self, addr: IpAddr, now: Instant) -> bool {
+        if self.networks.iter().any(|net| net.contains(&addr)) {
+            return true;
+        }
+        if self
+            .read_at
+            .is_some_and(|at| now.duration_since(at) < REREAD)
+        {
+            return false;
+        }
+        self.networks = attached_networks();
+        self.read_at = Some(now);
+        self.networks.iter().any(|net| net.contains(&addr))
+    }
+}
+
+/// The network of every address of every interface (none when they
+/// cannot be listed).
+fn attached_networks() -> Vec<IpNet> {
+    let Ok(interfaces) = getifaddrs() else {
+        return Vec::new();
+    };
+    interfaces
+        .filter_map(|interface| {
+            let ip = socket_ip(interface.address.as_ref()?)?;
+            let mask = socket_ip(interface.netmask.as_ref()?)?;
+            IpNet::with_netmask(ip, mask).ok().map(|net| net.trunc())
+        })
+        .collect()
+}
+
+/// The IP address of a socket address, if it is one.
+fn socket_ip(addr: &nix::sys::socket::SockaddrStorage) -> Option<IpAddr> {
+    addr.as_sockaddr_in()
+        .map(|v4| IpAddr::V4(v4.ip()))
+        .or_else(|| addr.as_sockaddr_in6().map(|v6| IpAddr::V6(v6.ip())))
+}
+
+/// Parses `CIDR` (`10.0.0.0/8`, `2001:db8::/32`), a single address, or
+/// `any`.
 ///
 /// # Errors
 /// A one-line reason for clap to show.
-pub(crate) fn parse_cidr(text: &str) -> Result<IpNet, String> {
+pub(crate) fn parse(text: &str) -> Result<Allowed, String> {
+    if text == "any" {
+        return Ok(Allowed::Anyone);
+    }
     text.parse::<IpNet>()
         .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
-        .map(|net| net.trunc())
-        .map_err(|_| format!("'{text}' is not an address or a network (ADDR/PREFIX)"))
+        .map(|net| Allowed::Network(net.trunc()))
+        .map_err(|_| format!("'{text}' is not an address, a network (ADDR/PREFIX) or 'any'"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn allow(nets: &[&str]) -> Allow {
-        Allow::new(nets.iter().map(|n| parse_cidr(n).unwrap()).collect())
+    fn allow(specs: &[&str]) -> Allow {
+        let allowed: Vec<Allowed> = specs.iter().map(|s| parse(s).unwrap()).collect();
+        Allow::new(&allowed)
+    }
+
+    fn admits(allow: &mut Allow, addr: &str) -> bool {
+        allow.admits(addr.parse().unwrap(), Instant::now())
     }
 
     #[test]
     fn admits_the_networks_named_and_no_one_else() {
-        let nets = allow(&["127.0.0.0/8", "2001:db8::/32", "192.0.2.7"]);
+        let mut nets = allow(&["127.0.0.0/8", "2001:db8::/32", "192.0.2.7"]);
         for (addr, ok) in [
             ("127.1.2.3", true),
             ("::ffff:127.0.0.1", true),
@@ -60,11 +177,59 @@ mod tests {
             ("192.0.2.8", false),
             ("::1", false),
         ] {
-            assert_eq!(nets.admits(addr.parse().unwrap()), ok, "{addr}");
+            assert_eq!(admits(&mut nets, addr), ok, "{addr}");
         }
-        assert!(Allow::default().admits("10.0.0.1".parse().unwrap()));
-        assert!(parse_cidr("10.0.0.0/33").is_err());
-        assert!(parse_cidr("localhost").is_err());
-        assert_eq!(parse_cidr("10.1.2.3/8").unwrap().to_string(), "10.0.0.0/8");
+        assert!(admits(&mut allow(&["10.0.0.0/8", "any"]), "198.51.100.1"));
+        assert!(parse("10.0.0.0/33").is_err());
+        assert!(parse("localhost").is_err());
+        assert_eq!(
+            parse("10.1.2.3/8"),
+            Ok(Allowed::Network("10.0.0.0/8".parse().unwrap()))
+        );
+    }
+
+    #[test]
+    fn by_default_a_lan_s_sources_and_no_one_from_afar() {
+        let mut lan = allow(&[]);
+        assert!(
+            matches!(&lan, Allow::Lan(nets, _) if nets.len() == DEFAULT_NETWORKS.len()),
+            "every default network parses"
+        );
+        for (addr, ok) in [
+            ("127.0.0.1", true),
+            ("::1", true),
+            ("10.9.8.7", true),
+            ("172.31.255.254", true),
+            ("172.32.0.1", false),
+            ("192.168.1.1", true),
+            ("100.64.0.1", true),
+            ("100.128.0.1", false),
+            ("169.254.3.4", true),
+            ("fe80::1", true),
+            ("fd00::1", true),
+            ("fc00::1", true),
+            ("::ffff:10.0.0.1", true),
+            ("::ffff:8.8.8.8", false),
+            // Documentation ranges: on no network of this host.
+            ("198.51.100.7", false),
+            ("203.0.113.9", false),
+            ("2001:db8::1", false),
+        ] {
+            assert_eq!(admits(&mut lan, addr), ok, "{addr}");
+        }
+    }
+
+    #[test]
+    fn the_attached_networks_are_read_again_only_when_old() {
+        let mut attached = Attached::default();
+        let t0 = Instant::now();
+        // Loopback is attached to every host.
+        assert!(attached.contains("127.0.0.1".parse().unwrap(), t0));
+        let read = attached.read_at;
+        assert!(!attached.contains("198.51.100.7".parse().unwrap(), t0));
+        assert_eq!(attached.read_at, read, "read again within REREAD");
+        let later = t0 + REREAD;
+        assert!(!attached.contains("198.51.100.7".parse().unwrap(), later));
+        assert_eq!(attached.read_at, Some(later));
     }
 }

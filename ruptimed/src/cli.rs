@@ -85,11 +85,14 @@ pub struct Cli {
     #[arg(long, value_name = "SECS", default_value = "1", value_parser = parse_seconds)]
     pub send_timeout: Duration,
 
-    /// Answer only clients in this network (ADDR/PREFIX, IPv4 or IPv6, or one
-    /// address); repeatable; others get a closed connection, or nothing
-    /// [default: everyone]
-    #[arg(long, value_name = "CIDR", value_parser = crate::allow::parse_cidr)]
-    pub allow: Vec<ipnet::IpNet>,
+    /// Answer only clients in this network (ADDR/PREFIX, IPv4 or IPv6, or
+    /// one address); repeatable; 'any' answers everyone. Others get one line
+    /// saying so and the close, or nothing for a datagram [default:
+    /// loopback, the private and shared ranges (10/8, 172.16/12, 192.168/16,
+    /// 100.64/10), link-local and unique local addresses, and the networks
+    /// of this host's interfaces]
+    #[arg(long, value_name = "CIDR|any", value_parser = crate::allow::parse)]
+    pub(crate) allow: Vec<crate::allow::Allowed>,
 
     /// In dgram mode, the most replies per second to legacy requests (shorter
     /// than the line, as the original client's 1 byte) from one source (an
@@ -125,7 +128,7 @@ pub const MANUAL: Manual = Manual {
     synopsis: "\
 ruptimed [-m|--mode stream|fork|dgram] [-l|--listen ADDR]...
          [-p|--port PORT|SERVICE] [-f|--foreground] [--pid-file PATH]
-         [--syslog-socket PATH] [-u|--user NAME] [--allow CIDR]...
+         [--syslog-socket PATH] [-u|--user NAME] [--allow CIDR|any]...
          [--max-children N] [--request-timeout SECS]
          [--send-timeout SECS] [--rate-limit N] [--rate-burst N]
          [--legacy-limit BYTES] [--global-limit N]
@@ -165,6 +168,18 @@ SIGHUP           reconnect to syslog",
 /run/utmp                    the logged-in users (missing: 0)
 /etc/services                the ruptime service's port, else 4000
 /dev/log                     syslog, when detached",
+    ),
+    (
+        "WHO MAY ASK",
+        "\
+By default only sources a LAN has: loopback, 10/8, 172.16/12,
+192.168/16, 100.64/10, link-local (169.254/16, fe80::/10), unique
+local (fc00::/7), and the networks of this host's interfaces (read
+again as they change), IPv4-mapped forms included. --allow CIDR
+names others instead; --allow any answers everyone. A refused
+connection gets one line, \"ruptimed: not allowed from ADDR (see
+--allow)\", and the close; a refused datagram gets nothing.
+Refusals are logged as one line per 10 s, never per request",
     ),
     (
         "PROTOCOL",

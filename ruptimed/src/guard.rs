@@ -7,22 +7,19 @@
 //! long as the line, or of at least `PADDED_LEN` bytes, is *padded*: its
 //! reply is never longer than it (a longer `--command` line is cut to the
 //! request's length). A shorter one is *legacy* and gets the whole line from
-//! the legacy budget. Dropped requests are
-//! counted and logged as one summary line per [`SUMMARY_EVERY`] while drops
-//! go on, never one line per packet; no timer runs when nothing is dropped.
+//! the legacy budget. Dropped requests are counted and logged as one
+//! [summary](crate::summary) line per interval while drops go on.
 
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use ruptime_common::protocol::MAX_DATAGRAM_REPLY;
 use ruptime_common::protocol::request::{MAX_REQUEST, RequestKind};
 
 use crate::allow::Allow;
 use crate::ratelimit::{Class, Decision, Limits, RateLimiter};
+use crate::summary::Due;
 use crate::udp::Request;
-
-/// How often, at most, dropped requests are summed up in the log.
-pub(crate) const SUMMARY_EVERY: Duration = Duration::from_secs(10);
 
 /// Why a request gets no reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,7 +93,7 @@ pub(crate) struct Guard {
     allow: Allow,
     limiter: RateLimiter,
     drops: Drops,
-    summary_at: Option<Instant>,
+    summary: Due,
 }
 
 impl Guard {
@@ -106,7 +103,7 @@ impl Guard {
             allow,
             limiter: RateLimiter::new(limits, Instant::now()),
             drops: Drops::default(),
-            summary_at: None,
+            summary: Due::default(),
         }
     }
 
@@ -121,10 +118,10 @@ impl Guard {
         now: Instant,
     ) -> Option<RequestKind> {
         let (kind, class) = classify(request.len, line);
-        let allow = &self.allow;
+        let allow = &mut self.allow;
         let verdict = check(request)
             .and_then(|sender| {
-                if allow.admits(sender.ip()) {
+                if allow.admits(sender.ip(), now) {
                     Ok(sender)
                 } else {
                     Err(Dropped::NotAllowed)
@@ -164,22 +161,21 @@ impl Guard {
             Dropped::LegacyLimit => drops.legacy_limit += 1,
             Dropped::GlobalLimit => drops.global_limit += 1,
         }
-        self.summary_at.get_or_insert(now + SUMMARY_EVERY);
+        self.summary.noted(now);
     }
 
     /// When the next summary is due, if requests were dropped.
     pub(crate) fn summary_due(&self) -> Option<Instant> {
-        self.summary_at
+        self.summary.at()
     }
 
     /// Logs the summary if it is due at `now` (or `now` is the end), and
     /// starts counting anew.
     pub(crate) fn summarize(&mut self, now: Instant, at_end: bool) {
-        if !self.summary_at.is_some_and(|due| at_end || now >= due) {
+        if !self.summary.take(now, at_end) {
             return;
         }
         let d = std::mem::take(&mut self.drops);
-        self.summary_at = None;
         let total = d.malformed
             + d.bad_sender
             + d.not_allowed

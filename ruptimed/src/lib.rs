@@ -7,7 +7,8 @@
 //! - [`daemon`]: detaching, with the verdict reported to the terminal;
 //!   [`descriptors`]: inherited descriptors kept from commands.
 //! - [`pidfile`]: the locked pid file; [`privileges`]: dropping root.
-//! - [`signals`]: signals as events for the serve loop.
+//! - [`signals`]: signals as events for the serve loop; [`summary`]: what
+//!   happens per request, logged once per interval.
 //! - [`report`]: what a request is answered with; [`command`] runs it.
 //! - [`serve`]: the serve loop, and one module per mode; [`udp`]: replies
 //!   from the address asked; [`guard`] and [`ratelimit`]: which datagrams
@@ -35,6 +36,7 @@ pub(crate) mod ratelimit;
 pub(crate) mod report;
 pub(crate) mod serve;
 pub(crate) mod signals;
+pub(crate) mod summary;
 pub(crate) mod throttle;
 pub(crate) mod udp;
 
@@ -94,7 +96,7 @@ pub fn run(cli: &Cli) -> Result<(), Fatal> {
             legacy: f64::from(cli.legacy_limit),
             global: f64::from(cli.global_limit),
         },
-        allow: allow::Allow::new(cli.allow.clone()),
+        allow: allow::Allow::new(&cli.allow),
     };
     if cli.inetd {
         let stdin = serve::inetd::stdin_kind()?;

@@ -6,6 +6,7 @@
 //! - [`bins`]: where the binaries are (built once per test process).
 //! - [`network`]: test hosts in network namespaces on one bridge.
 //! - [`fleetnet`]: thousands of hosts, silent ones too, in one namespace.
+//! - [`routed`]: hosts on networks of their own, behind a router.
 //! - [`fake`]: scripted servers, well-behaved or hostile.
 //! - [`namespace`]: private mount namespaces.
 //! - [`slowdns`]: a DNS server that is slow but answers.
@@ -41,6 +42,7 @@ pub mod pki;
 pub mod process;
 pub mod procfs;
 pub mod prometheus;
+pub mod routed;
 pub mod skip;
 pub mod slowdns;
 pub mod stats;

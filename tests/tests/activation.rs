@@ -278,11 +278,12 @@ fn allow_holds_under_socket_activation_and_inetd_style() {
         }
         let activator = activate(&args);
         wait_bound(&addr, false);
-        let out = ask("stream", &port);
+        let out = ruptime(&["-w", "10", "-p", &port, "--json", "127.0.0.1"]);
         assert_eq!(out.code(), 1, "inetd {inetd}: {out:?}");
+        let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(
-            out.stderr,
-            "ruptime: 127.0.0.1: connection closed without a reply\n"
+            rows[0]["error"], "ruptimed: not allowed from 127.0.0.1 (see --allow)",
+            "inetd {inetd}"
         );
         drop(activator.kill());
     }

@@ -5,15 +5,20 @@
 //! running out of descriptors or memory (`EMFILE`, `ENFILE`, `ENOBUFS`,
 //! `ENOMEM`) pauses accepting for [`PAUSE`] (polling a listener the kernel
 //! cannot accept from would spin), and is logged once per burst. A client
-//! that `--allow` does not name is closed at once, logged at most once a second.
+//! who may not ask ([`Allow`]) gets one line, `ruptimed: not allowed from
+//! ADDR (see --allow)`, and the close; refusals are counted and logged as
+//! one [summary](crate::summary) line per interval.
 
 use std::io;
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use ruptime_common::oserror::{describe, out_of_resources};
+use ruptime_common::protocol::verdict::error_line;
 use socket2::Socket;
 
 use crate::allow::Allow;
+use crate::summary::Due;
 use crate::throttle::{Throttle, held_note};
 
 /// How long accepting pauses when the process or system is out of a resource.
@@ -25,24 +30,60 @@ pub(super) struct Acceptor {
     paused_until: Option<Instant>,
     errors: Throttle,
     allow: Allow,
-    refusals: Throttle,
+    refused: Refused,
+}
+
+/// The connections refused since the last summary.
+#[derive(Debug, Default)]
+struct Refused {
+    count: u64,
+    last: Option<IpAddr>,
+    summary: Due,
 }
 
 impl Acceptor {
     /// A running acceptor for the clients `allow` admits, logging at most
-    /// one error line and one refusal a second.
+    /// one error line a second.
     pub(super) fn new(allow: Allow) -> Acceptor {
         Acceptor {
             paused_until: None,
             errors: Throttle::new(Duration::from_secs(1)),
             allow,
-            refusals: Throttle::new(Duration::from_secs(1)),
+            refused: Refused::default(),
         }
     }
 
-    /// Whether `--allow` admits `addr`.
-    pub(super) fn admits(&self, addr: std::net::IpAddr) -> bool {
-        self.allow.admits(addr)
+    /// Whether `addr` may ask at `now`; if not, `conn` gets the line that
+    /// says so, and the refusal is counted.
+    pub(super) fn admits(&mut self, conn: &Socket, addr: IpAddr, now: Instant) -> bool {
+        if self.allow.admits(addr, now) {
+            return true;
+        }
+        refuse(conn, addr);
+        let refused = &mut self.refused;
+        refused.count += 1;
+        refused.last = Some(addr);
+        refused.summary.noted(now);
+        false
+    }
+
+    /// When the next summary of refusals is due, if any.
+    pub(super) fn summary_due(&self) -> Option<Instant> {
+        self.refused.summary.at()
+    }
+
+    /// Logs the summary of refusals if it is due at `now` (or `now` is the
+    /// end), and counts anew.
+    pub(super) fn summarize(&mut self, now: Instant, at_end: bool) {
+        let refused = &mut self.refused;
+        if refused.summary.take(now, at_end) {
+            let last = refused.last.map(|ip| ip.to_string()).unwrap_or_default();
+            log::warn!(
+                "refused {} connections from clients --allow does not admit (the last from {last})",
+                refused.count
+            );
+            refused.count = 0;
+        }
     }
 
     /// Whether accepting is paused at `now`.
@@ -69,12 +110,7 @@ impl Acceptor {
         loop {
             match listener.accept() {
                 Ok((conn, peer)) => match peer.as_socket().map(|p| p.ip()) {
-                    Some(ip) if !self.allow.admits(ip) => {
-                        drop(conn);
-                        if let Some(held) = self.refusals.check(Instant::now()) {
-                            log::warn!("refused {ip}: not in --allow{}", held_note(held));
-                        }
-                    }
+                    Some(ip) if !self.admits(&conn, ip, Instant::now()) => {}
                     _ => return Some(conn),
                 },
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return None,
@@ -103,4 +139,15 @@ impl Acceptor {
             }
         }
     }
+}
+
+/// Tells a client who may not ask so, in one line, without waiting: a
+/// fresh connection's send buffer takes it whole. The connection closes
+/// when the caller drops it.
+pub(super) fn refuse(conn: &Socket, addr: IpAddr) {
+    let line = error_line(&format!(
+        "not allowed from {} (see --allow)",
+        addr.to_canonical()
+    ));
+    let _ = conn.send_with_flags(&line, libc::MSG_DONTWAIT);
 }

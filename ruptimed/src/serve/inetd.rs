@@ -65,8 +65,11 @@ pub(crate) fn serve(kind: Stdin, mut work: ServeState) -> Result<(), Fatal> {
     match kind {
         Stdin::Connection => {
             let peer = socket.peer_addr().ok().and_then(|a| a.as_socket());
-            if let Some(peer) = peer.filter(|p| !work.acceptor.admits(p.ip())) {
-                log::warn!("refused {}: not in --allow (inetd)", peer.ip());
+            // A refusal is not logged: a line per process would be a line
+            // per request (the client is told; systemd counts instances).
+            if let Some(peer) = peer
+                && !work.acceptor.admits(&socket, peer.ip(), Instant::now())
+            {
                 return Ok(());
             }
             let deadline = Instant::now() + work.limit;
@@ -90,9 +93,9 @@ pub(crate) fn serve(kind: Stdin, mut work: ServeState) -> Result<(), Fatal> {
                 }
                 woken += 1;
                 admitted += dgram::serve(&socket, &mut work);
-                work.guard.summarize(Instant::now(), false);
+                work.summarize(Instant::now(), false);
             }
-            work.guard.summarize(Instant::now(), true);
+            work.summarize(Instant::now(), true);
             if woken == 0 {
                 return Err(Fatal::new("--inetd: no datagram came"));
             }

@@ -8,8 +8,8 @@
 //! The sockets are non-blocking, so a readiness that vanished costs nothing.
 //! Each mode's serving lives in its own module, the port of one original
 //! program. The loop sleeps in `epoll_wait` without a timeout unless a
-//! child's deadline, the end of an accept pause or a summary of dropped
-//! datagrams is due: an idle daemon uses no CPU.
+//! child's deadline, the end of an accept pause or a summary of refused
+//! clients or dropped datagrams is due: an idle daemon uses no CPU.
 
 mod accept;
 mod dgram;
@@ -81,6 +81,15 @@ impl ServeState {
             limit: bounds.request_timeout,
             send_timeout: bounds.send_timeout,
         }
+    }
+}
+
+impl ServeState {
+    /// Logs the summaries of refused clients and dropped datagrams that
+    /// are due at `now` (all of them at the end).
+    pub(crate) fn summarize(&mut self, now: Instant, at_end: bool) {
+        self.acceptor.summarize(now, at_end);
+        self.guard.summarize(now, at_end);
     }
 }
 
@@ -157,7 +166,7 @@ impl Server {
         while !self.work.children.is_empty() {
             self.serve_ready()?;
         }
-        self.work.guard.summarize(Instant::now(), true);
+        self.work.summarize(Instant::now(), true);
         Ok(())
     }
 
@@ -197,6 +206,7 @@ impl Server {
             self.work.children.next_deadline(),
             self.work.acceptor.resume_at(),
             self.work.guard.summary_due(),
+            self.work.acceptor.summary_due(),
         ]
         .into_iter()
         .flatten()
@@ -220,7 +230,7 @@ impl Server {
         }
         let now = Instant::now();
         self.work.children.kill_overdue(now);
-        self.work.guard.summarize(now, false);
+        self.work.summarize(now, false);
         Ok(())
     }
 

@@ -94,7 +94,7 @@ lint:
 	$(CARGO) clippy --workspace --exclude ruptime-fuzz --all-targets -- -D warnings
 	$(CARGO) clippy -p ruptime-fuzz --all-targets -- -D warnings
 
-# The Debian package, target/debian/ruptime_VERSION-REVISION_amd64.deb, by
+# The Debian package, target/debian/ruptime-suite_VERSION-REVISION_amd64.deb, by
 # cargo-deb (installed when missing) from the release binaries (stripped),
 # with the units pointing at /usr/sbin, the man pages and the completions
 # made here. DEB_REVISION=2 makes a later revision of the same version.

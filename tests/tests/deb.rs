@@ -1,7 +1,11 @@
 //! The Debian package under a real systemd: built by `make deb`, installed
 //! with apt in a container booted from this machine's root (in a network
-//! namespace of its own), upgraded by a later revision, then purged.
+//! namespace of its own) where Debian's rwho was, then over the package as
+//! first published (named ruptime), beside a repository offering other
+//! packages named ruptime and ruptimed, upgraded by a later revision, and
+//! purged.
 
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -11,6 +15,9 @@ use ruptime_tests::network::Lan;
 use ruptime_tests::process::{Finished, run_command};
 use ruptime_tests::skip::can_run;
 use ruptime_tests::uptime;
+
+/// The package's name: not `ruptime`, Debian's for another program.
+const PACKAGE: &str = "ruptime-suite";
 
 /// `make deb DEB_REVISION=revision`; the package's path.
 fn build(revision: u32) -> PathBuf {
@@ -23,7 +30,7 @@ fn build(revision: u32) -> PathBuf {
     assert!(out.status.success(), "make deb: {out:?}");
     let version = env!("CARGO_PKG_VERSION");
     let deb = root.join(format!(
-        "target/debian/ruptime_{version}-{revision}_amd64.deb"
+        "target/debian/{PACKAGE}_{version}-{revision}_amd64.deb"
     ));
     assert!(deb.is_file(), "{} is missing", deb.display());
     deb
@@ -56,6 +63,140 @@ fn ok(host: &Container, args: &[&str]) -> Finished {
     let out = host.run(args);
     assert!(out.status.success(), "{}: {out:?}", args.join(" "));
     out
+}
+
+/// Runs `program ARGS` in `dir` on this machine; it must succeed.
+fn here(dir: &Path, program: &str, args: &[&str]) -> Finished {
+    let mut command = Command::new(program);
+    command.args(args).current_dir(dir);
+    let out = run_command(command, Duration::from_secs(300));
+    assert!(
+        out.status.success(),
+        "{program} {}: {out:?}",
+        args.join(" ")
+    );
+    out
+}
+
+/// The package as first published, remade from `deb` in `dir`: named
+/// ruptime, version 0.1.0-1, without today's relations, with its
+/// maintainer scripts of then (`tests/fixtures/ruptime-0.1.0-1`).
+fn first_published(deb: &Path, dir: &Path) -> PathBuf {
+    let unpacked = dir.join("first");
+    here(dir, "dpkg-deb", &["-R", deb.to_str().unwrap(), "first"]);
+    let control = unpacked.join("DEBIAN/control");
+    let fields: Vec<String> = fs::read_to_string(&control)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("Conflicts:") && !l.starts_with("Replaces:"))
+        .map(|l| match l.split_once(": ") {
+            Some(("Package", _)) => "Package: ruptime".to_owned(),
+            Some(("Version", _)) => "Version: 0.1.0-1".to_owned(),
+            _ => l.to_owned(),
+        })
+        .collect();
+    fs::write(&control, fields.join("\n") + "\n").unwrap();
+    let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ruptime-0.1.0-1");
+    for script in ["postinst", "prerm", "postrm"] {
+        fs::copy(scripts.join(script), unpacked.join("DEBIAN").join(script)).unwrap();
+    }
+    here(
+        dir,
+        "dpkg-deb",
+        &[
+            "--root-owner-group",
+            "-b",
+            "first",
+            "ruptime_0.1.0-1_amd64.deb",
+        ],
+    );
+    dir.join("ruptime_0.1.0-1_amd64.deb")
+}
+
+/// Debian's rwho, rwhod and what rwhod needs that this machine lacks,
+/// downloaded by apt into `dir`; their file names.
+fn debians_rwho(dir: &Path) -> Vec<String> {
+    here(
+        dir,
+        "apt-get",
+        &["download", "-q", "rwho", "rwhod", "lsb-base"],
+    );
+    let mut debs: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".deb") && !name.starts_with("ruptime"))
+        .collect();
+    debs.sort();
+    assert_eq!(debs.len(), 3, "{debs:?}");
+    debs
+}
+
+/// A repository in `dir/repo` offering packages named ruptime and ruptimed
+/// at 1.8-9, as Debian's and Ubuntu's are another program of those names.
+fn other_repository(dir: &Path) {
+    let repo = dir.join("repo");
+    for name in ["ruptime", "ruptimed"] {
+        let package = repo.join(name);
+        fs::create_dir_all(package.join("DEBIAN")).unwrap();
+        fs::create_dir_all(package.join("usr/share/doc").join(name)).unwrap();
+        fs::write(
+            package.join("DEBIAN/control"),
+            format!(
+                "Package: {name}\nVersion: 1.8-9\nArchitecture: all\n\
+                 Maintainer: Someone Else <else@example.org>\n\
+                 Description: another program named {name}\n"
+            ),
+        )
+        .unwrap();
+        here(
+            &repo,
+            "dpkg-deb",
+            &[
+                "--root-owner-group",
+                "-b",
+                name,
+                &format!("{name}_1.8-9_all.deb"),
+            ],
+        );
+        fs::remove_dir_all(&package).unwrap();
+    }
+    let index = here(&repo, "dpkg-scanpackages", &[".", "/dev/null"]);
+    fs::write(repo.join("Packages"), &index.stdout).unwrap();
+    fs::write(
+        dir.join("other.list"),
+        "deb [trusted=yes] file:/root/repo ./\n",
+    )
+    .unwrap();
+}
+
+/// The version of `package` installed, if it is (unpacked and configured).
+fn installed(host: &Container, package: &str) -> Option<String> {
+    let out = host.run(&[
+        "dpkg-query",
+        "-W",
+        "-f",
+        "${db:Status-Abbrev}${Version}",
+        package,
+    ]);
+    let text = out.stdout_text();
+    text.strip_prefix("ii ")
+        .map(|version| version.trim().to_owned())
+}
+
+/// Asserts that the socket is enabled and active, and both modes answer.
+fn serving(host: &Container, when: &str) {
+    assert_eq!(
+        systemctl(host, "is-enabled", "ruptimed.socket"),
+        "enabled",
+        "{when}"
+    );
+    assert_eq!(
+        systemctl(host, "is-active", "ruptimed.socket"),
+        "active",
+        "{when}"
+    );
+    answers(host);
 }
 
 /// What `systemctl QUERY unit` says.
@@ -128,7 +269,7 @@ fn apt(host: &Container, args: &[&str]) -> Finished {
 }
 
 #[test]
-fn the_package_installs_upgrades_and_purges_under_a_real_systemd() {
+fn the_package_lives_beside_debian_s_and_installs_upgrades_and_purges() {
     if !can_run(
         "the Debian package test",
         &[
@@ -141,6 +282,9 @@ fn the_package_installs_upgrades_and_purges_under_a_real_systemd() {
             "lintian",
             "curl",
             "promtool",
+            "dpkg-deb",
+            "dpkg-scanpackages",
+            "apt-get",
         ],
     ) {
         return;
@@ -149,25 +293,46 @@ fn the_package_installs_upgrades_and_purges_under_a_real_systemd() {
         .prefix("ruptime-deb")
         .tempdir_in("/var/tmp")
         .unwrap();
-    std::fs::create_dir_all(tree.path().join("root")).unwrap();
+    let root = tree.path().join("root");
+    fs::create_dir_all(&root).unwrap();
     lintian_passes(&build(1));
     // Each build replaces the last one's package: keep each as it comes.
     let [first, second] = [1, 2].map(|revision| {
         let deb = build(revision);
-        let kept = tree.path().join("root").join(deb.file_name().unwrap());
-        std::fs::copy(&deb, &kept).unwrap();
+        let kept = root.join(deb.file_name().unwrap());
+        fs::copy(&deb, &kept).unwrap();
         kept
     });
+    let published = first_published(&first, &root);
+    let rwho = debians_rwho(&root);
+    other_repository(&root);
     let lan = Lan::new(1);
     let host = Container::boot("ruptime-deb", &lan.netns(1), tree.path());
+    let in_root = |deb: &Path| format!("/root/{}", deb.file_name().unwrap().to_string_lossy());
+
+    // Debian's rwho first: its /usr/bin/ruptime is another program's. Its
+    // daemon is not started (the image's policy-rc.d forbids it). By dpkg:
+    // apt would fetch them again from the archive, which the container
+    // cannot reach.
+    let mut install = vec!["dpkg".to_owned(), "-i".to_owned()];
+    install.extend(rwho.iter().map(|deb| format!("/root/{deb}")));
+    let install: Vec<&str> = install.iter().map(String::as_str).collect();
+    ok(&host, &install);
+    assert!(installed(&host, "rwho").is_some());
     // A build-time guard of this image that a real host has not: it would
     // make deb-systemd-invoke refuse every start.
     ok(&host, &["rm", "-f", "/usr/sbin/policy-rc.d"]);
-    let in_root = |deb: &Path| format!("/root/{}", deb.file_name().unwrap().to_string_lossy());
-
-    apt(&host, &["install", &in_root(&first)]);
-    assert_eq!(systemctl(&host, "is-enabled", "ruptimed.socket"), "enabled");
-    assert_eq!(systemctl(&host, "is-active", "ruptimed.socket"), "active");
+    let out = apt(&host, &["install", &in_root(&first)]);
+    let said = format!("{}{}", out.stdout_text(), out.stderr);
+    assert!(!said.contains("trying to overwrite"), "{said}");
+    assert!(
+        said.contains("rwho"),
+        "apt does not say it removes rwho: {said}"
+    );
+    assert_eq!(installed(&host, "rwho"), None, "rwho left behind");
+    let owner = ok(&host, &["dpkg", "-S", "/usr/bin/ruptime"]).stdout_text();
+    assert!(owner.starts_with(&format!("{PACKAGE}:")), "{owner}");
+    serving(&host, "installed where rwho was");
     for unit in ["ruptimed.service", "ruptimed-inetd.socket"] {
         assert_eq!(
             systemctl(&host, "is-enabled", unit),
@@ -175,7 +340,6 @@ fn the_package_installs_upgrades_and_purges_under_a_real_systemd() {
             "{unit} ships disabled"
         );
     }
-    answers(&host);
     assert_eq!(
         systemctl(&host, "is-active", "ruptimed.service"),
         "active",
@@ -193,22 +357,60 @@ fn the_package_installs_upgrades_and_purges_under_a_real_systemd() {
         "{}",
         journal.stdout_text()
     );
+    purged(&host);
 
-    apt(&host, &["install", &in_root(&second)]);
-    let version = ok(&host, &["dpkg-query", "-W", "-f", "${Version}", "ruptime"]);
+    // Over the package as first published: the socket stays enabled and
+    // answering.
+    apt(&host, &["install", &in_root(&published)]);
+    serving(&host, "the package as first published");
+    let out = apt(&host, &["install", &in_root(&first)]);
+    let said = format!("{}{}", out.stdout_text(), out.stderr);
+    assert!(!said.contains("trying to overwrite"), "{said}");
+    assert_eq!(installed(&host, "ruptime"), None, "the old package is left");
+    assert!(installed(&host, PACKAGE).is_some());
+    serving(&host, "installed over the package as first published");
+
+    // Other packages named ruptime and ruptimed, of a higher version: an
+    // upgrade, even a dist-upgrade, leaves ours in place.
+    let other = [
+        "-o",
+        "Dir::Etc::sourcelist=/root/other.list",
+        "-o",
+        "Dir::Etc::sourceparts=-",
+    ];
+    apt(&host, &[&other[..], &["update"]].concat());
+    let policy = ok(
+        &host,
+        &[&["apt-cache"][..], &other, &["policy", "ruptime"]].concat(),
+    )
+    .stdout_text();
     assert!(
-        version.stdout_text().ends_with("-2"),
-        "{}",
-        version.stdout_text()
+        policy.contains("1.8-9"),
+        "the repository is not seen: {policy}"
     );
-    assert_eq!(systemctl(&host, "is-enabled", "ruptimed.socket"), "enabled");
-    assert_eq!(systemctl(&host, "is-active", "ruptimed.socket"), "active");
-    answers(&host);
+    for upgrade in ["upgrade", "dist-upgrade"] {
+        apt(&host, &[&other[..], &[upgrade]].concat());
+        assert_eq!(installed(&host, "ruptime"), None, "{upgrade}");
+        assert_eq!(installed(&host, "ruptimed"), None, "{upgrade}");
+        let ours = installed(&host, PACKAGE);
+        assert_eq!(ours.as_deref(), Some("0.1.0-1"), "{upgrade}");
+    }
+    serving(&host, "after the upgrades");
 
-    let listed = ok(&host, &["dpkg-query", "-L", "ruptime"]).stdout_text();
+    // A later revision of ours.
+    apt(&host, &["install", &in_root(&second)]);
+    assert_eq!(installed(&host, PACKAGE).as_deref(), Some("0.1.0-2"));
+    serving(&host, "upgraded");
+    purged(&host);
+}
+
+/// Purges the package: every file it listed gone, no unit loaded or
+/// enabled, nothing on port 4000.
+fn purged(host: &Container) {
+    let listed = ok(host, &["dpkg-query", "-L", PACKAGE]).stdout_text();
     let files: Vec<&str> = listed.lines().filter(|l| l.starts_with('/')).collect();
     assert!(files.contains(&"/usr/sbin/ruptimed"), "{listed}");
-    apt(&host, &["purge", "ruptime"]);
+    apt(host, &["purge", PACKAGE]);
     let mut check = vec![
         "sh",
         "-c",
@@ -217,9 +419,9 @@ fn the_package_installs_upgrades_and_purges_under_a_real_systemd() {
         "sh",
     ];
     check.extend(files.iter().copied());
-    let left = ok(&host, &check).stdout_text();
+    let left = ok(host, &check).stdout_text();
     assert_eq!(left, "", "files left after the purge");
-    ok(&host, &["systemctl", "daemon-reload"]);
+    ok(host, &["systemctl", "daemon-reload"]);
     // (both exit 1 when they list nothing)
     let units = host
         .run(&[
@@ -243,7 +445,7 @@ fn the_package_installs_upgrades_and_purges_under_a_real_systemd() {
         .stdout_text();
     assert_eq!(loaded.trim(), "", "units still loaded");
     let state = ok(
-        &host,
+        host,
         &[
             "sh",
             "-c",
@@ -251,6 +453,6 @@ fn the_package_installs_upgrades_and_purges_under_a_real_systemd() {
         ],
     );
     assert_eq!(state.stdout_text(), "", "enablement remembered");
-    let listening = ok(&host, &["sh", "-c", "ss -H -ltnu 'sport = :4000'"]).stdout_text();
+    let listening = ok(host, &["sh", "-c", "ss -H -ltnu 'sport = :4000'"]).stdout_text();
     assert_eq!(listening.trim(), "", "something still on port 4000");
 }

@@ -62,7 +62,7 @@ demo: $(if $(filter $(RELEASE),$(BINARIES)),build)
 # Alertmanager and amtool (the alert rules' test), curl (the packaged
 # exporter's test).
 DEBIAN_PACKAGES := procps iproute2 util-linux bsdutils time man-db tzdata locales systemd systemd-container dpkg-dev lintian \
-                   prometheus prometheus-node-exporter prometheus-pushgateway prometheus-alertmanager curl
+                   prometheus prometheus-node-exporter prometheus-pushgateway prometheus-alertmanager curl nftables
 deps:
 	@for tool in rustfmt clippy; do \
 	  cargo $${tool#rust} --version >/dev/null 2>&1 || rustup component add $$tool; \

@@ -8,14 +8,18 @@ use ruptime_common::duration::parse_seconds;
 use ruptime_common::manual::{Generate, Manual};
 use ruptime_common::mode::Mode;
 
+use crate::paint::ColorWhen;
+
 /// Ask hosts for their uptime, from the ruptimed running on each.
 ///
-/// One HOST: its reply is printed exactly as received, and a failure as one
-/// line on stderr. Several hosts (from the arguments, then from each -f
-/// FILE): a table, one line per host, in the order given unless -l, -t or -u
-/// sorts it. All hosts are asked at once, each given the whole timeout from
-/// when its own query begins, so a run takes about one timeout however many
-/// hosts are down.
+/// Hosts are sets as pdsh and ClusterShell write them (node[01-64],
+/// @group): from the arguments, then from each -f FILE, or with neither from
+/// the fleet file; less those of each -x SET. One HOST: its reply is printed
+/// exactly as received, and a failure as one line on stderr. Several hosts:
+/// a table, one line per host, in the order given unless -l, -t or -u sorts
+/// it, and a summary on stderr. All hosts are asked at once, each given the
+/// whole timeout from when its own query begins, so a run takes about one
+/// timeout however many hosts are down.
 #[derive(Debug, Parser)]
 #[command(name = "ruptime", version, after_long_help = ruptime_common::manual::plain(MANUAL.sections))]
 #[command(group(ArgGroup::new("order").args(["by_load", "by_uptime", "by_users"])))]
@@ -48,10 +52,15 @@ pub struct Cli {
     #[arg(short = '6')]
     pub ipv6: bool,
 
-    /// Also ask the hosts listed in FILE, one per line ('#' starts a
-    /// comment); '-' reads standard input; repeatable
+    /// Also ask the hosts listed in FILE, sets as the arguments are, one or
+    /// more per line ('#' starts a comment); '-' reads standard input;
+    /// repeatable [default, with no HOST either: the fleet file]
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub files: Vec<PathBuf>,
+
+    /// Leave out the hosts of SET (as pdsh's -x); repeatable
+    #[arg(short = 'x', long = "exclude", value_name = "SET")]
+    pub excluded: Vec<String>,
 
     /// Sort by load average, highest first
     #[arg(short = 'l')]
@@ -84,6 +93,18 @@ pub struct Cli {
     #[arg(long)]
     pub raw: bool,
 
+    /// Gather the hosts by outcome, as clubak and dshbak do: one line "up"
+    /// and the hosts that answered, folded (h[01-04,10-40]), then one line
+    /// "down" per reason with its hosts
+    #[arg(long, conflicts_with_all = ["json", "prometheus", "order", "reverse"])]
+    pub fold: bool,
+
+    /// Colour the state words (green up, red down): auto (on a terminal,
+    /// unless NO_COLOR is set), always or never
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = ColorWhen::Auto,
+          hide_possible_values = true)]
+    pub color: ColorWhen,
+
     /// Find the hosts on the local networks: send the datagram request to the
     /// broadcast address of every IPv4 interface (with -6: to the IPv6
     /// all-nodes group of every interface), and list every host that answers
@@ -104,8 +125,9 @@ pub struct Cli {
     #[arg(short = 'n', long, requires = "discover")]
     pub numeric: bool,
 
-    /// A host to ask: a name, an IPv4 or IPv6 address, HOST:PORT or [V6ADDR]:PORT
-    #[arg(value_name = "HOST", required_unless_present_any = ["files", "discover", "generate"])]
+    /// A host to ask: a name, an IPv4 or IPv6 address, HOST:PORT or
+    /// [V6ADDR]:PORT; or a set of them (node[01-64], @group, @source:group)
+    #[arg(value_name = "HOST")]
     pub hosts: Vec<String>,
 
     /// Print the man page or a completion script, and exit
@@ -119,10 +141,11 @@ pub const MANUAL: Manual = Manual {
     summary: "ask hosts for their uptime",
     synopsis: "\
 ruptime [-m|--mode stream|fork|dgram] [-p|--port PORT|SERVICE]
-        [-w|--timeout SECS] [-4|-6] [-f|--file FILE]... [-l|-t|-u] [-r]
-        [--json|--prometheus] [--raw] [--pace N] HOST...
+        [-w|--timeout SECS] [-4|-6] [-f|--file FILE]... [-x SET]...
+        [-l|-t|-u] [-r] [--json|--prometheus|--fold] [--raw]
+        [--color WHEN] [--pace N] [HOST|SET]...
 ruptime --discover [-6] [-I|--interface NAME]... [-n] [-p|--port PORT]
-        [-w|--timeout SECS] [--json|--prometheus] [--raw]",
+        [-w|--timeout SECS] [--json|--prometheus|--fold] [--raw]",
     sections: SECTIONS,
 };
 
@@ -133,6 +156,9 @@ const SECTIONS: &[(&str, &str)] = &[
         "\
 ruptime alpha                      alpha's uptime line, as it sends it
 ruptime -m dgram alpha [::1]:4001  two hosts, over UDP: a table
+ruptime 'node[01-64]' -x node13    64 hosts but one
+ruptime @web --fold                the group web, folded by outcome
+ruptime                            the hosts of the fleet file
 ruptime -f fleet.txt -l            a fleet from a file, busiest first
 ruptime -f fleet.txt --json | jq -r '.[] | select(.up | not) | .host'
                                    the hosts that are down
@@ -147,11 +173,18 @@ ruptime --prometheus -f fleet.txt  the fleet as Prometheus metrics",
    --prometheus: the metrics were written
 1  a host did not answer, or its daemon sent its error line; the
    results could not be written
-2  a usage error (a bad option, port or host list)",
+2  a usage error: a bad option or port, a host set that is not well
+   formed or names no host, no host and no fleet file",
     ),
     (
         "FILES",
         "\
+$XDG_CONFIG_HOME/ruptime/hosts  (~/.config/ruptime/hosts) the fleet:
+               the hosts asked when none is named
+/etc/ruptime/hosts  the fleet, when the user has none
+/etc/clustershell/groups.conf, groups.d/*.yaml, groups.conf.d
+               the groups of @group (and ~/.local/etc/clustershell,
+               $XDG_CONFIG_HOME/clustershell), as nodeset(1) reads them
 /etc/services  the port of the ruptime service (tcp or udp, as the
                mode needs), else 4000",
     ),

@@ -1,22 +1,118 @@
-//! The hosts to ask: the arguments, then the hosts of each `-f FILE` in turn
-//! (`-f -` reads standard input): one per line, `#` starting a comment.
+//! The hosts to ask, written as pdsh, ClusterShell and Slurm write them:
+//! the arguments, then the hosts of each `-f FILE` (`-f -`: standard
+//! input; one or more per line, `#` starting a comment), or with neither
+//! the fleet file ([`fleet_file`]), as BSD `ruptime` lists every host when
+//! given none; less those of each `-x SET`.
+//!
+//! Each word is a host set in the nodeset syntax (`node[01-64]`, padding
+//! kept; `node[1,3,7-9]`; `rack[1-2]-n[01-08]`; `@group` and
+//! `@source:group` from ClusterShell's group configuration, read as
+//! `nodeset(1)` reads it), expanded by the `nodeset` crate, in the order
+//! given word by word (a set's own hosts come sorted, as nodeset sorts
+//! them). An IP address is taken as it is: an IPv6 literal, with its zone,
+//! or a bracket whose content holds a `:` (`[::1]:4000`), never reaches
+//! the nodeset parser, which would read its brackets as ranges.
 
+use std::collections::HashSet;
 use std::io::{self, Read};
+use std::net::{IpAddr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
+use nodeset::{IdRangeList, NodeSet, Parser, Resolver};
 use ruptime_common::oserror::describe;
 
-/// The hosts of `args`, then of each file, in order.
+/// The most hosts one set may name: a typo (`node[1-100000000]`) is not a
+/// fleet.
+pub(crate) const MAX_SET: usize = 1_000_000;
+
+/// The system's fleet file, read when no user's is.
+pub(crate) const SYSTEM_FLEET: &str = "/etc/ruptime/hosts";
+
+/// Where the hosts come from, as the command line says.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Sources<'a> {
+    /// The host sets given as arguments.
+    pub(crate) args: &'a [String],
+    /// The files of `-f`.
+    pub(crate) files: &'a [PathBuf],
+    /// The sets of `-x`.
+    pub(crate) excluded: &'a [String],
+}
+
+/// The hosts `sources` name, in order, less the excluded ones.
 ///
 /// # Errors
-/// A file cannot be read: the path and the reason.
-pub(crate) fn gather(args: &[String], files: &[PathBuf]) -> Result<Vec<String>, String> {
-    let mut hosts = args.to_vec();
+/// A one-line reason, a usage error: a file that cannot be read, a set
+/// that is not well formed or names no host, no host and no fleet file,
+/// no host at all or none left.
+pub(crate) fn gather(sources: Sources<'_>) -> Result<Vec<String>, String> {
+    let mut sets = Sets::default();
+    let mut hosts = Vec::new();
+    for arg in sources.args {
+        hosts.extend(sets.expand(arg)?);
+    }
+    let fleet;
+    let files = if sources.args.is_empty() && sources.files.is_empty() {
+        fleet = [fleet_file()?];
+        &fleet[..]
+    } else {
+        sources.files
+    };
     for file in files {
         let text = read(file).map_err(|e| format!("{}: {}", file.display(), describe(&e)))?;
-        hosts.extend(listed(&text).map(str::to_owned));
+        for word in listed(&text) {
+            let named = sets
+                .expand(word)
+                .map_err(|why| format!("{}: {why}", file.display()))?;
+            hosts.extend(named);
+        }
+    }
+    if hosts.is_empty() {
+        return Err("no host to ask".to_owned());
+    }
+    let mut excluded = HashSet::new();
+    for set in sources.excluded {
+        excluded.extend(sets.expand(set)?);
+    }
+    hosts.retain(|host| !excluded.contains(host));
+    if hosts.is_empty() {
+        return Err("no host left to ask: -x excludes them all".to_owned());
     }
     Ok(hosts)
+}
+
+/// The fleet file: `$XDG_CONFIG_HOME/ruptime/hosts` (by default
+/// `~/.config/ruptime/hosts`) if it is there, else [`SYSTEM_FLEET`].
+///
+/// # Errors
+/// Neither is there: the reason names both.
+pub(crate) fn fleet_file() -> Result<PathBuf, String> {
+    let user = user_fleet();
+    if let Some(user) = user.as_ref().filter(|path| path.exists()) {
+        return Ok(user.clone());
+    }
+    if Path::new(SYSTEM_FLEET).exists() {
+        return Ok(PathBuf::from(SYSTEM_FLEET));
+    }
+    let user = user.map_or_else(
+        || "$XDG_CONFIG_HOME/ruptime/hosts".to_owned(),
+        |p| p.display().to_string(),
+    );
+    Err(format!(
+        "no host to ask: name some, or list them in {user} or {SYSTEM_FLEET}"
+    ))
+}
+
+/// The user's fleet file, where it would be.
+fn user_fleet() -> Option<PathBuf> {
+    let absolute = |var: &str| {
+        std::env::var_os(var)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    let config =
+        absolute("XDG_CONFIG_HOME").or_else(|| absolute("HOME").map(|h| h.join(".config")));
+    config.map(|c| c.join("ruptime/hosts"))
 }
 
 fn read(file: &Path) -> io::Result<String> {
@@ -29,7 +125,7 @@ fn read(file: &Path) -> io::Result<String> {
     }
 }
 
-/// The hosts of a list: words, comments after `#` left out.
+/// The words of a host list, comments after `#` left out.
 pub(crate) fn listed(text: &str) -> impl Iterator<Item = &str> {
     text.lines().flat_map(|line| {
         line.split('#')
@@ -39,29 +135,161 @@ pub(crate) fn listed(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Whether `word` is an IP address as given (an IPv6 one with its zone, or
+/// in brackets with a port), which names one host as it is.
+fn is_address(word: &str) -> bool {
+    if word.parse::<IpAddr>().is_ok() {
+        return true;
+    }
+    if let Some(rest) = word.strip_prefix('[') {
+        return rest
+            .split_once(']')
+            .is_some_and(|(inside, _)| inside.contains(':'));
+    }
+    word.split_once('%')
+        .is_some_and(|(ip, zone)| ip.parse::<Ipv6Addr>().is_ok() && !zone.is_empty())
+}
+
+/// The expander of host sets, with ClusterShell's groups read once, when
+/// a set first names one.
+#[derive(Default)]
+pub(crate) struct Sets {
+    groups: Option<Resolver>,
+}
+
+impl Sets {
+    /// An expander that reads no group configuration (and runs none of
+    /// its commands): every `@group` is unknown.
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn without_groups() -> Sets {
+        Sets {
+            groups: Some(Resolver::default()),
+        }
+    }
+
+    /// The hosts `word` names.
+    pub(crate) fn expand(&mut self, word: &str) -> Result<Vec<String>, String> {
+        if is_address(word) {
+            return Ok(vec![word.to_owned()]);
+        }
+        let parser = if word.contains('@') {
+            // "All groups" runs each source's list command, which the
+            // nodeset crate cannot be told has failed.
+            if word.contains("@*") || word.contains(":*") {
+                return Err(format!("'{word}': all groups (@*) cannot be asked"));
+            }
+            Parser::with_resolver(self.groups()?, None)
+        } else {
+            Parser::default()
+        };
+        let set: NodeSet<IdRangeList> = parser.parse(word).map_err(|e| format!("'{word}': {e}"))?;
+        match set.len() {
+            0 => Err(format!("'{word}' names no host")),
+            n if n > MAX_SET => Err(format!(
+                "'{word}' names {n} hosts; a set may name {MAX_SET} at most"
+            )),
+            _ => Ok(set.iter().collect()),
+        }
+    }
+
+    /// ClusterShell's group configuration.
+    fn groups(&mut self) -> Result<&Resolver, String> {
+        if self.groups.is_none() {
+            let read = Resolver::from_config()
+                .map_err(|e| format!("ClusterShell's group configuration: {e}"))?;
+            self.groups = Some(read);
+        }
+        self.groups
+            .as_ref()
+            .ok_or_else(|| "ClusterShell's group configuration is missing".to_owned())
+    }
+}
+
+/// `names` folded as nodeset folds them (`h[01-04,10-40]`), names that
+/// the nodeset syntax cannot hold (IPv6 addresses, ports) listed after,
+/// with commas.
+pub(crate) fn fold(names: &[&str]) -> String {
+    let (addresses, named): (Vec<&str>, Vec<&str>) = names
+        .iter()
+        .partition(|name| name.contains([':', '%', '[', ']', ',', '@', ' ']));
+    let mut parts = Vec::new();
+    if !named.is_empty() {
+        match Parser::default().parse::<IdRangeList>(&named.join(",")) {
+            Ok(set) => parts.push(set.to_string()),
+            Err(_) => parts.extend(named.iter().map(|n| (*n).to_owned())),
+        }
+    }
+    parts.extend(addresses.iter().map(|a| (*a).to_owned()));
+    parts.join(",")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn expand(word: &str) -> Result<Vec<String>, String> {
+        Sets::default().expand(word)
+    }
+
     #[test]
-    fn lists_skip_comments_and_blank_lines() {
-        let text = "# fleet\nalpha\n\n  bravo   # the old one\n[::1]:4000\n#charlie\n";
+    fn sets_expand_as_pdsh_and_clustershell_write_them() {
         assert_eq!(
-            listed(text).collect::<Vec<_>>(),
-            ["alpha", "bravo", "[::1]:4000"]
+            expand("node[01-03]").unwrap(),
+            ["node01", "node02", "node03"]
+        );
+        assert_eq!(
+            expand("node[1,3,7-9]").unwrap(),
+            ["node1", "node3", "node7", "node8", "node9"]
+        );
+        assert_eq!(expand("rack[1-2]-n[01-08]").unwrap().len(), 16);
+        assert_eq!(expand("alpha").unwrap(), ["alpha"]);
+        assert_eq!(
+            expand("10.1.2.[3-4]:4000").unwrap(),
+            ["10.1.2.3:4000", "10.1.2.4:4000"]
+        );
+        for address in [
+            "::1",
+            "[::1]:4000",
+            "[fe80::1%eth0]:4000",
+            "fe80::1%lo",
+            "10.0.0.1",
+        ] {
+            assert_eq!(expand(address).unwrap(), [address], "{address}");
+        }
+    }
+
+    #[test]
+    fn a_bad_set_is_named_with_what_is_wrong() {
+        for (word, why) in [
+            ("node[1-", "'node[1-': unable to parse"),
+            ("node[5-1]", "'node[5-1]': invalid range"),
+            ("@*", "'@*': all groups (@*) cannot be asked"),
+        ] {
+            let err = expand(word).unwrap_err();
+            assert!(err.starts_with(why), "{word}: {err}");
+        }
+        let err = expand("n[1-2000000]").unwrap_err();
+        assert_eq!(
+            err,
+            "'n[1-2000000]' names 2000000 hosts; a set may name 1000000 at most"
         );
     }
 
     #[test]
-    fn arguments_come_first_and_a_missing_file_is_named() {
-        let dir = std::env::temp_dir().join(format!("ruptime-hosts-{}", std::process::id()));
-        std::fs::write(&dir, "bravo\n").unwrap();
+    fn names_fold_as_nodeset_folds_them() {
+        let hosts: Vec<String> = (1..=4).chain(10..=40).map(|i| format!("h{i:02}")).collect();
+        let names: Vec<&str> = hosts.iter().map(String::as_str).collect();
+        assert_eq!(fold(&names), "h[01-04,10-40]");
+        assert_eq!(fold(&["alpha", "bravo"]), "alpha,bravo");
+        assert_eq!(fold(&["h1", "[::1]:4000", "h2"]), "h[1-2],[::1]:4000");
+    }
+
+    #[test]
+    fn lists_skip_comments_and_blank_lines() {
+        let text = "# fleet\nalpha\n\n  bravo node[1-2]  # the old one\n[::1]:4000\n#charlie\n";
         assert_eq!(
-            gather(&["alpha".into()], std::slice::from_ref(&dir)).unwrap(),
-            ["alpha", "bravo"]
+            listed(text).collect::<Vec<_>>(),
+            ["alpha", "bravo", "node[1-2]", "[::1]:4000"]
         );
-        std::fs::remove_file(&dir).unwrap();
-        let err = gather(&[], std::slice::from_ref(&dir)).unwrap_err();
-        assert_eq!(err, format!("{}: No such file or directory", dir.display()));
     }
 }

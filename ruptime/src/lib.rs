@@ -1,12 +1,15 @@
 //! `ruptime`, the client of the ruptime suite: it asks hosts for their uptime.
 //!
-//! - [`cli`]: the command line; [`hosts`]: the hosts from arguments and files.
+//! - [`cli`]: the command line; [`hosts`]: the host sets from arguments
+//!   and files (or the fleet file), expanded.
 //! - [`target`]: a host as named, and its addresses.
 //! - [`query`]: asking: each mode's state machine, the loop that asks many
 //!   hosts at once, fork mode, and discovery; [`progress`]: its live line.
 //! - [`row`]: one host's result, as its reply's verdict says, and sorting.
-//! - [`output`]: printing, as the original, a [`table`] or [`json`];
-//!   [`escape`]: remote bytes made safe for a terminal.
+//! - [`output`]: printing, as the original, a [`table`] (with its
+//!   [`summary`] line), hosts folded by outcome ([`fold`]) or [`json`];
+//!   [`paint`]: the state words' colours; [`escape`]: remote bytes made safe
+//!   for a terminal.
 //! - [`names`]: reverse lookups for discovered hosts.
 //! - [`metrics`]: a host's result as Prometheus metrics, for `--prometheus`
 //!   and `ruptime-exporter`.
@@ -16,6 +19,7 @@
 
 pub mod cli;
 pub mod escape;
+pub(crate) mod fold;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub(crate) mod hosts;
@@ -23,9 +27,11 @@ pub(crate) mod json;
 pub mod metrics;
 pub(crate) mod names;
 pub(crate) mod output;
+pub mod paint;
 pub(crate) mod progress;
 pub mod query;
 pub mod row;
+pub(crate) mod summary;
 pub(crate) mod table;
 pub mod target;
 
@@ -40,6 +46,7 @@ use ruptime_common::resolve::{self, Proto};
 
 use cli::Cli;
 use output::{Format, Presentation};
+use paint::Paint;
 use progress::Progress;
 use query::{Options, Stopwatch};
 use row::{Order, Row};
@@ -81,17 +88,23 @@ pub fn run(cli: &Cli) -> ExitCode {
     };
     let mut options = Options::new(family, cli.timeout);
     options.pace = cli.pace;
+    let mut single = false;
     let mut rows = if cli.discover {
         match discover(cli, port, &options) {
             Ok(rows) => rows,
             Err(e) => return fail(FAILED, &e),
         }
     } else {
-        let hosts = match hosts::gather(&cli.hosts, &cli.files) {
-            Ok(hosts) if hosts.is_empty() => return fail(USAGE, "no host to ask"),
+        let sources = hosts::Sources {
+            args: &cli.hosts,
+            files: &cli.files,
+            excluded: &cli.excluded,
+        };
+        let hosts = match hosts::gather(sources) {
             Ok(hosts) => hosts,
             Err(e) => return fail(USAGE, &e),
         };
+        single = cli.hosts.len() == 1 && cli.files.is_empty() && hosts.len() == 1;
         let targets: Vec<Target> = hosts.iter().map(|h| Target::new(h, port, proto)).collect();
         let shown = !cli.json && io::stderr().is_terminal();
         let mut progress = Progress::new(shown, targets.len());
@@ -116,16 +129,18 @@ pub fn run(cli: &Cli) -> ExitCode {
         _ => Order::Given,
     };
     row::sort(&mut rows, order, cli.reverse);
-    let single = !cli.discover && cli.files.is_empty() && cli.hosts.len() == 1;
-    let format = match (cli.json, cli.prometheus) {
-        (true, _) => Format::Json,
-        (_, true) => Format::Prometheus,
+    let format = match (cli.json, cli.prometheus, cli.fold) {
+        (true, _, _) => Format::Json,
+        (_, true, _) => Format::Prometheus,
+        (_, _, true) => Format::Fold,
         _ if single => Format::Single,
         _ => Format::Table,
     };
+    let no_color = std::env::var("NO_COLOR").ok();
     let how = Presentation {
         format,
         raw: cli.raw,
+        paint: Paint::new(cli.color, io::stdout().is_terminal(), no_color.as_deref()),
     };
     if let Err(e) = output::print(&rows, how) {
         // A reader gone (`| head`) needs no message; anything else does,
@@ -137,6 +152,9 @@ pub fn run(cli: &Cli) -> ExitCode {
             FAILED,
             &format!("cannot write the results: {}", describe(&e)),
         );
+    }
+    if format == Format::Table && rows.len() > 1 {
+        eprintln!("{}", summary::line(&rows));
     }
     let succeeded = if cli.prometheus {
         true

@@ -1,15 +1,18 @@
 //! Printing the results.
 //!
 //! One host (named on the command line): its reply exactly as received, as
-//! the original prints it, and a failure as one line on stderr,
-//! `ruptime: HOST: REASON`. Several hosts, or discovery: the table. `--json`:
-//! the JSON array; `--prometheus`: metrics. On a terminal remote text is escaped unless `--raw`.
+//! the original prints it, and a failure (the daemon's error line too) as
+//! one line on stderr, `ruptime: HOST: REASON`. Several hosts, or
+//! discovery: the table, or with `--fold` the hosts folded by outcome.
+//! `--json`: the JSON array; `--prometheus`: metrics. On a terminal remote
+//! text is escaped unless `--raw`.
 
 use std::io::{self, IsTerminal, Write};
 
 use crate::escape::escape;
+use crate::paint::Paint;
 use crate::row::Row;
-use crate::{json, metrics, table};
+use crate::{fold, json, metrics, table};
 
 /// What to print.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,6 +21,8 @@ pub(crate) enum Format {
     Single,
     /// The table.
     Table,
+    /// The hosts folded by outcome (`--fold`).
+    Fold,
     /// The JSON array.
     Json,
     /// Prometheus metrics with a `host` label.
@@ -31,6 +36,8 @@ pub(crate) struct Presentation {
     pub format: Format,
     /// Remote bytes as received, even on a terminal.
     pub raw: bool,
+    /// The state words' colours.
+    pub paint: Paint,
 }
 
 /// Prints `rows`.
@@ -50,24 +57,17 @@ pub(crate) fn print(rows: &[Row], how: Presentation) -> io::Result<()> {
             out.write_all(text.as_bytes())?;
         }
         Format::Single => single(rows, safe, &mut out)?,
-        Format::Table => out.write_all(table::render(rows, safe).as_bytes())?,
+        Format::Table => out.write_all(table::render(rows, safe, how.paint).as_bytes())?,
+        Format::Fold => out.write_all(fold::render(rows, safe, how.paint).as_bytes())?,
     }
     out.flush()
 }
 
-/// The reply as received; a failure (but a daemon's own error line, which
-/// says it all) as one line on stderr.
+/// The reply as received; a failure, the daemon's own error line
+/// included, as one line on stderr (and nothing on stdout).
 fn single(rows: &[Row], safe: bool, out: &mut impl Write) -> io::Result<()> {
     for row in rows {
-        if let Some(reply) = &row.raw {
-            if safe {
-                out.write_all(escape(reply, true).as_bytes())?;
-            } else {
-                out.write_all(reply)?;
-            }
-        }
-        let explained = row.is_down() && row.raw.is_some();
-        if let Some(problem) = row.problem().filter(|_| !explained) {
+        if let Some(problem) = row.problem() {
             out.flush()?;
             let mut err = io::stderr().lock();
             let problem = if err.is_terminal() {
@@ -76,6 +76,12 @@ fn single(rows: &[Row], safe: bool, out: &mut impl Write) -> io::Result<()> {
                 problem.to_owned()
             };
             writeln!(err, "ruptime: {}: {problem}", row.host)?;
+        } else if let Some(reply) = &row.raw {
+            if safe {
+                out.write_all(escape(reply, true).as_bytes())?;
+            } else {
+                out.write_all(reply)?;
+            }
         }
     }
     Ok(())

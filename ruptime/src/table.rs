@@ -9,13 +9,15 @@
 use ruptime_common::protocol::Sample;
 
 use crate::escape::escape;
+use crate::paint::Paint;
 use crate::row::{Row, State};
 
 /// The narrowest host column, as BSD's.
 const MIN_HOST_WIDTH: usize = 12;
 
-/// The table of `rows`; with `safe`, remote text is escaped for a terminal.
-pub(crate) fn render(rows: &[Row], safe: bool) -> String {
+/// The table of `rows`; with `safe`, remote text is escaped for a
+/// terminal; the state words painted by `paint`.
+pub(crate) fn render(rows: &[Row], safe: bool, paint: Paint) -> String {
     let shown = |bytes: &[u8]| {
         if safe {
             escape(bytes, false)
@@ -58,6 +60,14 @@ pub(crate) fn render(rows: &[Row], safe: bool) -> String {
         .max()
         .unwrap_or(4);
     let status_width = "up".len() + 1 + uptime_width + 1;
+    // The state word, painted, and the spaces that pad it to the status column.
+    let state = |word: &'static str, painted: &'static str| {
+        format!(
+            "{painted}{:pad$}",
+            "",
+            pad = status_width.saturating_sub(word.len())
+        )
+    };
     let mut table = String::new();
     for row in rows {
         let host = shown(row.host.as_bytes());
@@ -65,7 +75,8 @@ pub(crate) fn render(rows: &[Row], safe: bool) -> String {
             State::Up(r) => {
                 let [l1, l5, l15] = r.loads.map(load);
                 format!(
-                    "{host:<host_width$} up {:>uptime_width$}, {:>users_width$} {:<6}  load {l1:>load_width$}, {l5:>load_width$}, {l15:>load_width$}",
+                    "{host:<host_width$} {} {:>uptime_width$}, {:>users_width$} {:<6}  load {l1:>load_width$}, {l5:>load_width$}, {l15:>load_width$}",
+                    paint.up(),
                     uptime(r.uptime),
                     r.users,
                     if r.users == 1 { "user," } else { "users," },
@@ -74,14 +85,14 @@ pub(crate) fn render(rows: &[Row], safe: bool) -> String {
             State::Other => {
                 let raw = row.raw.as_deref().unwrap_or_default();
                 format!(
-                    "{host:<host_width$} {:<status_width$} {}",
-                    "up",
+                    "{host:<host_width$} {} {}",
+                    state("up", paint.up()),
                     shown(raw.strip_suffix(b"\n").unwrap_or(raw))
                 )
             }
             State::Down(why) => format!(
-                "{host:<host_width$} {:<status_width$} ({})",
-                "down",
+                "{host:<host_width$} {} ({})",
+                state("down", paint.down()),
                 shown(why.as_bytes())
             ),
         };
@@ -108,6 +119,11 @@ fn load(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::paint::ColorWhen;
+
+    fn plain() -> Paint {
+        Paint::new(ColorWhen::Never, false, None)
+    }
     use ruptime_common::mode::Mode;
 
     fn row(host: &str, state: State, raw: &[u8]) -> Row {
@@ -147,7 +163,7 @@ mod tests {
             row("delta", State::Other, b"something else\n"),
         ];
         assert_eq!(
-            render(&rows, true),
+            render(&rows, true, plain()),
             "alpha        up  2+03:04,   3 users,  load 0.00, 0.01, 0.05\n\
              bravo        up     0:07,   1 user,   load 1.25, 0.80, 0.31\n\
              charlie      down         (can't connect: Connection refused)\n\
@@ -166,7 +182,7 @@ mod tests {
             row("b", up(60, 0, [0.0, 0.0, 0.0]), b""),
         ];
         assert_eq!(
-            render(&rows, true),
+            render(&rows, true, plain()),
             "a-very-long-host-name up 1000+00:00, 12345 users,  load 123.45,   0.00,   0.00\n\
              b                     up       0:01,     0 users,  load   0.00,   0.00,   0.00\n"
         );
@@ -176,11 +192,11 @@ mod tests {
     fn remote_text_is_escaped_on_a_terminal() {
         let rows = [row("evil", State::Other, b"\x1b[2Jgotcha\n")];
         assert_eq!(
-            render(&rows, true),
+            render(&rows, true, plain()),
             "evil         up           \\x1b[2Jgotcha\n"
         );
         assert_eq!(
-            render(&rows, false),
+            render(&rows, false, plain()),
             "evil         up           \x1b[2Jgotcha\n"
         );
     }

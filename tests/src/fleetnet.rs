@@ -11,6 +11,7 @@
 //!   gateway whose MAC nobody has: SYNs and datagrams leave and vanish.
 //! - ICMP errors are not rate-limited in the namespace, so every refused
 //!   datagram is told.
+//! - A share of its packets can be lost at random ([`FleetNet::lose`]).
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -262,6 +263,29 @@ impl FleetNet {
             socket.listen(4096).expect("listen");
             (socket.into(), UdpSocket::bind(any).expect("the hung port"))
         })
+    }
+
+    /// Drops `percent` of the packets sent in the namespace at random
+    /// (nftables `numgen random`, this kernel having no netem): every
+    /// exchange loses that share each way. 0 drops none.
+    pub fn lose(&self, percent: u32) {
+        let rules = format!(
+            "flush ruleset\n\
+             table inet loss {{\n\
+             chain out {{ type filter hook output priority 0; policy accept; \
+             numgen random mod 100 < {percent} drop; }}\n}}\n"
+        );
+        let file = std::env::temp_dir().join(format!("{}.nft", self.ns));
+        fs::write(&file, rules).expect("the rules");
+        let status = Command::new("ip")
+            .args(["netns", "exec", &self.ns, "nft", "-f"])
+            .arg(&file)
+            .status();
+        let _ = fs::remove_file(&file);
+        assert!(
+            status.is_ok_and(|s| s.success()),
+            "nft could not load the rules"
+        );
     }
 
     /// Runs `make` on a thread that has entered the namespace: the sockets

@@ -218,8 +218,17 @@ fn a_command_that_cannot_be_executed_ends_its_child_with_127() {
     fs::remove_file(&script).unwrap();
     let out = ask(&daemon, "fork");
     assert_eq!(
-        out.stdout_text(),
-        format!("ruptimed: cannot execute {}\n", script.display())
+        (out.code(), out.stdout_text(), out.stderr.as_str()),
+        (
+            1,
+            String::new(),
+            format!(
+                "ruptime: 127.0.0.1: ruptimed: cannot execute {}\n",
+                script.display()
+            )
+            .as_str()
+        ),
+        "the daemon's error line is a failure, on stderr"
     );
     thread::sleep(Duration::from_millis(300));
     let children = procfs::children(daemon.pid().as_raw() as u32);

@@ -267,12 +267,16 @@ fn an_unusable_proc_uptime_gives_the_client_an_error_line() {
         let daemon = Daemon::start_command(command, &["-m", mode, "-l", "127.0.0.1"]);
         let out = ruptime(&["-m", mode, "-p", &daemon.port().to_string(), "127.0.0.1"]);
         assert_eq!(
-            out.stdout_text(),
-            "ruptimed: cannot get system uptime: /proc/uptime holds no valid number\n",
+            (out.code(), out.stdout_text(), out.stderr.as_str()),
+            (
+                1,
+                String::new(),
+                "ruptime: 127.0.0.1: ruptimed: cannot get system uptime: /proc/uptime holds no valid number\n"
+            ),
             "{mode}"
         );
         let again = ruptime(&["-m", mode, "-p", &daemon.port().to_string(), "127.0.0.1"]);
-        assert_eq!(again.stdout, out.stdout, "{mode}: the daemon still serves");
+        assert_eq!(again.stderr, out.stderr, "{mode}: the daemon still serves");
         let (status, stderr) = daemon.terminate();
         assert!(status.success(), "{mode}: {stderr}");
         assert!(

@@ -26,10 +26,12 @@ use super::outcome::{Answer, Outcome, QueryError};
 /// The request: a NUL, as the original sends, then the marker and padding.
 pub(super) const REQUEST: [u8; PADDED_LEN] = padded_request();
 
-/// The first wait before the request is sent again; it doubles after each send.
+/// The first wait before the request is sent again when no round trip is
+/// known; it doubles after each send.
 const FIRST_RESEND: Duration = Duration::from_millis(500);
 
-/// The wait before the first resend within a run of `timeout`.
+/// The wait before the first resend within a run of `timeout`, when no
+/// round trip is known.
 pub(super) fn first_resend(timeout: Duration) -> Duration {
     FIRST_RESEND.min(timeout / 4)
 }
@@ -51,8 +53,10 @@ pub(super) struct Datagram {
     addrs: Vec<SocketAddr>,
     open: Vec<bool>,
     refused: Option<io::Error>,
+    /// When the request was first sent, and how many times it has been.
+    first_sent: Option<Instant>,
+    sends: u32,
     resend_at: Instant,
-    gap: Duration,
     deadline: Instant,
     timeout: Duration,
 }
@@ -69,8 +73,9 @@ impl Datagram {
             open: vec![true; addrs.len()],
             addrs,
             refused: None,
+            first_sent: None,
+            sends: 0,
             resend_at: now,
-            gap: first_resend(options.timeout).max(Duration::from_millis(1)),
             deadline,
             timeout: options.timeout,
         }
@@ -94,9 +99,17 @@ impl Datagram {
         self.refused = Some(error);
     }
 
-    /// What to do at `now`: send (at first, then on the resend schedule),
-    /// wait, or end (no socket left, or the deadline).
-    pub(super) fn due(&mut self, now: Instant) -> Step {
+    /// The time of the query, when its answer came at `now` to the only
+    /// request sent: a round trip to the host and its reply.
+    pub(super) fn round_trip(&self, now: Instant) -> Option<Duration> {
+        self.first_sent
+            .filter(|_| self.sends == 1)
+            .map(|sent| now.saturating_duration_since(sent))
+    }
+
+    /// What to do at `now`: send (at first, then after `resend`, twice as
+    /// long after each send), wait, or end (no socket left, or the deadline).
+    pub(super) fn due(&mut self, now: Instant, resend: Duration) -> Step {
         if !self.open.contains(&true) {
             let error = self
                 .refused
@@ -108,8 +121,12 @@ impl Datagram {
             return Step::Done(Err(QueryError::NoReply(self.timeout)));
         }
         if now >= self.resend_at {
-            self.resend_at = now + self.gap;
-            self.gap = self.gap.saturating_mul(2);
+            let gap = resend
+                .max(Duration::from_millis(1))
+                .saturating_mul(1 << self.sends.min(16));
+            self.first_sent.get_or_insert(now);
+            self.sends += 1;
+            self.resend_at = now + gap;
             return Step::Send(self.resend_at.min(self.deadline));
         }
         Step::Wait(self.resend_at.min(self.deadline))
@@ -167,7 +184,7 @@ mod tests {
         let mut sends = Vec::new();
         let mut now = t0;
         loop {
-            match q.due(now) {
+            match q.due(now, ms(500)) {
                 Step::Send(until) => {
                     sends.push((now - t0).as_millis());
                     now = until;
@@ -188,7 +205,7 @@ mod tests {
     fn the_reply_names_the_address_asked_and_refusals_close_sockets() {
         let t0 = Instant::now();
         let mut q = query(&["10.0.0.1:4000", "[::1]:4000"], t0);
-        assert!(matches!(q.due(t0), Step::Send(_)));
+        assert!(matches!(q.due(t0, ms(500)), Step::Send(_)));
         let refused = io::Error::from_raw_os_error(libc::ECONNREFUSED);
         q.sent(0, Err(refused));
         assert!(!q.is_open(0) && q.is_open(1));
@@ -207,7 +224,7 @@ mod tests {
         let mut q = query(&["10.0.0.1:4000"], t0);
         let refused = io::Error::from_raw_os_error(libc::ECONNREFUSED);
         assert!(q.received(0, Err(refused)).is_none());
-        match q.due(t0) {
+        match q.due(t0, ms(500)) {
             Step::Done(Err(e)) => assert_eq!(e.to_string(), "can't reach: Connection refused"),
             other => panic!("{other:?}"),
         }

@@ -21,14 +21,15 @@ use ruptime_common::resolve::Proto;
 use ruptime_common::timeout::with_deadline;
 use socket2::Socket;
 
-use super::dgram::{self, Datagram};
+use super::dgram::{self, Datagram, first_resend};
 use super::options::Options;
 use super::outcome::{Outcome, QueryError};
 use super::pace::Pace;
 use super::resolver::{Report, Resolver, SLOW};
+use super::round_trip::RoundTrip;
 use super::slots::{Slots, untoken};
 use super::sockets::{Sockets, connecting};
-use super::stream::{self, Stream};
+use super::stream::{self, MAX_CONNECTIONS, Stream};
 use super::trace::Untraced;
 use super::watch::{TICK, Watch};
 use crate::target::Target;
@@ -49,12 +50,20 @@ const MAX_DGRAM_ADDRS: usize = 16;
 /// The epoll token of the resolver's eventfd.
 const RESOLVER: u64 = u64::MAX;
 
+/// How long a silent connection waits before another is opened beside it
+/// while no round trip is measured: the kernel sends its first SYN again
+/// after as long.
+const FIRST_HEDGE: Duration = Duration::from_secs(1);
+
+/// The connections of a stream host, by slot.
+type Connections = [Option<Socket>; MAX_CONNECTIONS];
+
 /// A host's query, as far as it has come.
 enum Query {
     /// Its name is being looked up; the deadline once the lookup began.
     Resolving(Option<Instant>),
-    /// Over TCP, with the connection of the moment.
-    Stream(Stream, Option<Socket>),
+    /// Over TCP, with its connections.
+    Stream(Stream, Connections),
     /// Over UDP, a socket per address.
     Dgram(Datagram, Sockets),
 }
@@ -93,6 +102,7 @@ pub(super) fn ask_all(
         resolving: 0,
         room: socket_room(),
         heard: Instant::now(),
+        round_trip: RoundTrip::default(),
         results: targets.iter().map(|_| None).collect(),
         left: targets.len(),
         buf: vec![0; MAX_REPLY + 1],
@@ -135,6 +145,8 @@ struct Fleet<'a> {
     room: usize,
     /// When the resolver last reported.
     heard: Instant,
+    /// The hosts' round trip, as their answers measure it.
+    round_trip: RoundTrip,
     results: Vec<Option<Outcome>>,
     left: usize,
     buf: Vec<u8>,
@@ -216,7 +228,7 @@ impl Fleet<'_> {
         };
         match &mut slot.query {
             Query::Resolving(_) => self.resolving -= 1,
-            Query::Stream(_, socket) => self.close(socket),
+            Query::Stream(_, sockets) => sockets.iter_mut().for_each(|s| self.close(s)),
             Query::Dgram(_, sockets) => self.sockets -= sockets.close_all(),
         }
         let index = slot.index;
@@ -321,9 +333,9 @@ impl Fleet<'_> {
     ) {
         self.resolving -= 1;
         let outcome = match self.proto {
-            Proto::Tcp => match Stream::start(addrs, deadline, now, self.options) {
+            Proto::Tcp => match Stream::start(addrs, deadline, now, self.options, self.hedge()) {
                 Ok((machine, step)) => {
-                    slot.query = Query::Stream(machine, None);
+                    slot.query = Query::Stream(machine, Connections::default());
                     self.stream_step(&mut slot, step, now)
                 }
                 Err(e) => {
@@ -345,7 +357,7 @@ impl Fleet<'_> {
                 let mut machine = Datagram::new(addrs, deadline, now, self.options);
                 let open = |i, addr: &SocketAddr| self.open(addr, Proto::Udp, slot.token(i));
                 let sockets = Sockets::open(&mut machine, open, &mut Untraced);
-                let step = machine.due(now);
+                let step = machine.due(now, self.resend());
                 slot.query = Query::Dgram(machine, sockets);
                 self.dgram_step(&mut slot, step, now)
             }
@@ -378,11 +390,11 @@ impl Fleet<'_> {
                     }
                 }
                 Query::Stream(machine, _) => {
-                    let step = machine.woke(now);
+                    let step = machine.woke(now, self.hedge());
                     self.stream_step(&mut slot, step, now)
                 }
                 Query::Dgram(machine, _) => {
-                    let step = machine.due(now);
+                    let step = machine.due(now, self.resend());
                     self.dgram_step(&mut slot, step, now)
                 }
             };
@@ -400,7 +412,7 @@ impl Fleet<'_> {
             return;
         };
         let outcome = match &slot.query {
-            Query::Stream(..) => match self.stream_ready(&mut slot, flags, now) {
+            Query::Stream(..) => match self.stream_ready(&mut slot, socket, flags, now) {
                 Some(step) => self.stream_step(&mut slot, step, now),
                 None => None,
             },
@@ -413,6 +425,22 @@ impl Fleet<'_> {
         self.settle(slot, outcome);
     }
 
+    /// How long a datagram host waits before it sends again: the round
+    /// trip's timeout, or the fixed first wait while none is measured.
+    fn resend(&self) -> Duration {
+        self.round_trip
+            .timeout()
+            .unwrap_or_else(|| first_resend(self.options.timeout))
+    }
+
+    /// How long a silent connection waits before another is opened beside
+    /// it: the round trip's timeout, or [`FIRST_HEDGE`] while none is
+    /// measured; none while descriptors are short.
+    fn hedge(&self) -> Option<Duration> {
+        self.has_room()
+            .then(|| self.round_trip.timeout().unwrap_or(FIRST_HEDGE))
+    }
+
     /// Carries out a stream machine's step; the outcome once it is over.
     fn stream_step(
         &mut self,
@@ -420,50 +448,53 @@ impl Fleet<'_> {
         mut step: stream::Step,
         now: Instant,
     ) -> Option<Outcome> {
-        let token = slot.token(0);
         loop {
-            let Query::Stream(machine, socket) = &mut slot.query else {
-                return None;
-            };
-            match step {
-                stream::Step::Connect(addr) => {
-                    self.close(socket);
+            step = match step {
+                stream::Step::Connect(i, addr) => {
+                    let token = slot.token(i);
+                    let Query::Stream(machine, sockets) = &mut slot.query else {
+                        return None;
+                    };
+                    self.close(&mut sockets[i]);
                     match self.open(&addr, Proto::Tcp, token) {
                         Ok(connecting) => {
-                            *socket = Some(connecting);
-                            let deadline = machine.deadline();
-                            self.slots.wake_at(slot, deadline);
-                            return None;
+                            sockets[i] = Some(connecting);
+                            stream::Step::Wait(machine.next_wake())
                         }
-                        Err(e) => step = machine.connect_failed(now, e),
+                        Err(e) => machine.connect_failed(i, now, e),
                     }
                 }
-                stream::Step::Wait(at) => {
+                stream::Step::Wait(at) | stream::Step::Sleep(at) => {
                     self.slots.wake_at(slot, at);
                     return None;
                 }
-                stream::Step::Sleep(at) => {
-                    self.close(socket);
-                    self.slots.wake_at(slot, at);
-                    return None;
+                stream::Step::Done(outcome) => {
+                    if outcome.is_ok()
+                        && let Query::Stream(machine, _) = &slot.query
+                        && let Some(rtt) = machine.round_trip(now)
+                    {
+                        self.round_trip.sample(rtt);
+                    }
+                    return Some(outcome);
                 }
-                stream::Step::Done(outcome) => return Some(outcome),
             }
         }
     }
 
-    /// A stream host's socket is ready: its connection made or failed, then
+    /// Connection `i` of a stream host is ready: made or failed, then
     /// everything there is to read; the machine's next step, unless it waits.
     fn stream_ready(
         &mut self,
         slot: &mut Slot,
+        i: usize,
         flags: EpollFlags,
         now: Instant,
     ) -> Option<stream::Step> {
-        let Query::Stream(machine, Some(socket)) = &mut slot.query else {
+        let Query::Stream(machine, sockets) = &mut slot.query else {
             return None;
         };
-        if machine.is_connecting() {
+        let socket = sockets.get(i)?.as_ref()?;
+        if machine.is_connecting(i) {
             let made = match socket.take_error() {
                 Ok(Some(e)) | Err(e) => Err(e),
                 Ok(None) => socket.peer_addr(),
@@ -471,7 +502,7 @@ impl Fleet<'_> {
             match made {
                 Ok(peer) => match peer.as_socket() {
                     Some(peer) => {
-                        machine.connected(peer);
+                        machine.connected(i, peer);
                     }
                     None => return None,
                 },
@@ -482,25 +513,38 @@ impl Fleet<'_> {
                 {
                     return None;
                 }
-                Err(e) => return Some(machine.connect_failed(now, e)),
+                Err(e) => {
+                    let step = machine.connect_failed(i, now, e);
+                    self.close(&mut sockets[i]);
+                    return Some(step);
+                }
             }
         }
         loop {
             match (&*socket).read(&mut self.buf) {
-                Ok(n) => match machine.received(&self.buf[..n]) {
+                Ok(n) => match machine.received(i, &self.buf[..n]) {
                     stream::Step::Wait(_) if n > 0 => {}
-                    stream::Step::Wait(_) => return None,
+                    stream::Step::Wait(_) => {
+                        // Closed empty, others going on: this one is done.
+                        self.close(&mut sockets[i]);
+                        return None;
+                    }
                     step => return Some(step),
                 },
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return None,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Some(machine.receive_failed(e)),
+                Err(e) => {
+                    let step = machine.receive_failed(i, e);
+                    self.close(&mut sockets[i]);
+                    return Some(step);
+                }
             }
         }
     }
 
     /// Carries out a datagram machine's step; the outcome once it is over.
     fn dgram_step(&mut self, slot: &mut Slot, step: dgram::Step, now: Instant) -> Option<Outcome> {
+        let resend = self.resend();
         let Query::Dgram(machine, sockets) = &mut slot.query else {
             return None;
         };
@@ -508,13 +552,20 @@ impl Fleet<'_> {
             dgram::Step::Send(at) => {
                 sockets.send(machine, &mut Untraced);
                 self.sockets -= sockets.close_unused(machine);
-                if let dgram::Step::Done(outcome) = machine.due(now) {
+                if let dgram::Step::Done(outcome) = machine.due(now, resend) {
                     return Some(outcome);
                 }
                 at
             }
             dgram::Step::Wait(at) => at,
-            dgram::Step::Done(outcome) => return Some(outcome),
+            dgram::Step::Done(outcome) => {
+                if outcome.is_ok()
+                    && let Some(rtt) = machine.round_trip(now)
+                {
+                    self.round_trip.sample(rtt);
+                }
+                return Some(outcome);
+            }
         };
         self.slots.wake_at(slot, at);
         None
@@ -543,7 +594,7 @@ impl Fleet<'_> {
             }
         }
         self.sockets -= sockets.close_unused(machine);
-        Some(machine.due(now))
+        Some(machine.due(now, self.resend()))
     }
 
     /// A non-blocking socket connected to `addr` (for TCP: the connection

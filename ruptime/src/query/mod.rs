@@ -7,7 +7,8 @@
 //!   SIGALRM deadline; [`fleet`]: the event loop that asks many hosts at
 //!   once: it owns the sockets ([`sockets`]), the timers and each host's
 //!   deadline ([`slots`]), keeps a window of descriptors and paces new
-//!   connections ([`pace`]); names are looked up by [`resolver`].
+//!   connections ([`pace`]), resends and opens connections beside silent
+//!   ones on the measured [`round_trip`]; names are looked up by [`resolver`].
 //! - [`here`]: asking from this process, with the one or the other;
 //!   [`fork`]: fork mode, child processes each asking their share.
 //! - [`discover`]: whole networks.
@@ -27,6 +28,7 @@ pub mod options;
 pub mod outcome;
 mod pace;
 mod resolver;
+mod round_trip;
 mod slots;
 mod sockets;
 mod stream;

@@ -11,7 +11,7 @@ use ruptime_common::protocol::MAX_DATAGRAM;
 use ruptime_common::resolve::Proto;
 
 use super::wait_readable;
-use crate::query::dgram::{Datagram, Step};
+use crate::query::dgram::{Datagram, Step, first_resend};
 use crate::query::options::Options;
 use crate::query::outcome::{Outcome, QueryError};
 use crate::query::sockets::{Sockets, connecting};
@@ -26,10 +26,12 @@ pub(in crate::query) fn ask(
     trace: &mut dyn Trace,
 ) -> Outcome {
     let mut query = Datagram::new(addrs, deadline, Instant::now(), options);
+    // One host: no round trip measured, the fixed schedule.
+    let resend = first_resend(options.timeout);
     let mut sockets = Sockets::open(&mut query, |_, addr| connecting(addr, Proto::Udp), trace);
     // One byte more than allowed, so that a longer datagram shows.
     let mut buf = vec![0u8; MAX_DATAGRAM + 1];
-    let mut step = query.due(Instant::now());
+    let mut step = query.due(Instant::now(), resend);
     loop {
         let until = match step {
             Step::Done(outcome) => return outcome,
@@ -57,6 +59,6 @@ pub(in crate::query) fn ask(
                 return outcome;
             }
         }
-        step = query.due(Instant::now());
+        step = query.due(Instant::now(), resend);
     }
 }

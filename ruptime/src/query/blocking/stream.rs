@@ -31,7 +31,9 @@ pub(in crate::query) fn ask(
         .map_err(|e| connect_error(e, options.timeout))?;
     let from = stream.peer_addr().map_err(QueryError::Receive)?;
     let mut reading = Reading::new(from);
-    let alarm = Alarm::arm(deadline).map_err(|_| reading.timed_out(options.timeout))?;
+    let Ok(alarm) = Alarm::arm(deadline) else {
+        return reading.at_deadline(options.timeout);
+    };
     let mut buf = [0u8; 8192];
     loop {
         match alarm.run(|| stream.read(&mut buf)) {
@@ -45,7 +47,7 @@ pub(in crate::query) fn ask(
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-                return Err(reading.timed_out(options.timeout));
+                return reading.at_deadline(options.timeout);
             }
             Err(e) => return Err(QueryError::Receive(e)),
         }

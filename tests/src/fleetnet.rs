@@ -254,7 +254,9 @@ impl FleetNet {
 
     /// The hung daemons of every address: a TCP listener on [`HUNG_PORT`]
     /// that never accepts (room for 4 096 connections in its queue) and a UDP
-    /// socket there that never reads. They live while the sockets do.
+    /// socket there that never reads. They live while the sockets do; a run
+    /// that ends leaves its connections in the queue, so each run wants
+    /// daemons of its own.
     pub fn hung(&self) -> (TcpListener, UdpSocket) {
         self.inside(|| {
             let any: SocketAddr = ([0, 0, 0, 0], HUNG_PORT).into();

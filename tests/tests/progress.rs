@@ -64,7 +64,10 @@ fn the_progress_line_shows_on_a_terminal_and_nowhere_else() {
     let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let piped = ruptime(&arg_refs);
     assert_eq!(piped.code(), 1);
-    assert_eq!(piped.stderr, "", "nothing but the table on a pipe");
+    assert_eq!(
+        piped.stderr, "2 hosts: 1 up, 1 down (1 connected, but no reply within 2 s)\n",
+        "nothing but the table and its summary on a pipe"
+    );
     assert!(
         piped
             .stdout_text()

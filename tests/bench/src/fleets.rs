@@ -1,7 +1,8 @@
 //! Fleets in a test-made namespace (`make bench-fleet`, as root): the mixed
 //! fleet of 12 500 hosts per mode, 100 000 live hosts at the default pace
-//! and unpaced, and what pacing costs or saves 10 000 live hosts behind one
-//! daemon: a fast one (stream, dgram) and a slow one (fork).
+//! and unpaced, 2 000 hosts through a link that loses 10% and 30% of the
+//! packets each way, and what pacing costs or saves 10 000 live hosts
+//! behind one daemon: a fast one (stream, dgram) and a slow one (fork).
 //! Every row is one run; the client's peak RSS comes from `/usr/bin/time`.
 
 use std::fmt::Write as _;
@@ -33,6 +34,10 @@ const LARGEST: usize = 100_000;
 
 /// The fleet of the pace rows.
 const PACED: usize = 10_000;
+
+/// The lossy fleet: live hosts, and the share of packets lost each way.
+const LOSSY: usize = 2_000;
+const LOSSES: [u32; 2] = [10, 30];
 
 /// The paces tried, hosts a second (0: none).
 const PACES: [u32; 6] = [0, 2_000, 5_000, 20_000, 50_000, 100_000];
@@ -140,6 +145,15 @@ pub fn run(bin_dir: &Path) -> String {
         let hosts = live(LARGEST, bench.port_of(mode));
         runs.push(bench.ask("100 000 live", (mode, mode), None, &hosts));
         runs.push(bench.ask("100 000 live", (mode, mode), Some(0), &hosts));
+    }
+    for percent in LOSSES {
+        bench.net.lose(percent);
+        for mode in ["stream", "dgram"] {
+            let hosts = live(LOSSY, bench.port_of(mode));
+            let fleet = format!("2 000 live, {percent}% lost each way");
+            runs.push(bench.ask(&fleet, (mode, mode), None, &hosts));
+        }
+        bench.net.lose(0);
     }
     for pair in [("stream", "stream"), ("dgram", "dgram"), ("stream", "fork")] {
         let hosts = live(PACED, bench.port_of(pair.1));

@@ -55,17 +55,9 @@ pub(crate) fn render(rows: &[Row], safe: bool, paint: Paint) -> String {
 mod tests {
     use super::*;
     use crate::row::State;
-    use ruptime_common::mode::Mode;
 
     fn row(host: &str, state: State) -> Row {
-        Row {
-            host: host.into(),
-            mode: Mode::Stream,
-            address: None,
-            raw: None,
-            state,
-            took: None,
-        }
+        Row::bare(host, state)
     }
 
     #[test]

@@ -192,17 +192,12 @@ fn number(value: Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ruptime_common::mode::Mode;
     use ruptime_common::protocol::Sample;
 
     fn row(host: &str, state: State) -> Row {
         Row {
-            host: host.into(),
-            mode: Mode::Stream,
-            address: None,
-            raw: None,
-            state,
             took: Some(Duration::from_millis(1500)),
+            ..Row::bare(host, state)
         }
     }
 

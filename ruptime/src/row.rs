@@ -70,6 +70,19 @@ impl Row {
         }
     }
 
+    /// A row of `host` in `state`, asked over a stream, nothing else known.
+    #[cfg(test)]
+    pub(crate) fn bare(host: &str, state: State) -> Row {
+        Row {
+            host: host.into(),
+            mode: Mode::Stream,
+            address: None,
+            raw: None,
+            state,
+            took: None,
+        }
+    }
+
     /// The row of `target`, asked in `mode`: a host given as an address
     /// has that address, answered or not.
     pub fn of(target: Target, mode: Mode, outcome: Outcome) -> Row {
@@ -142,25 +155,11 @@ mod tests {
             users,
             loads: [load, 0.0, 0.0],
         };
-        Row {
-            host: host.into(),
-            mode: Mode::Stream,
-            address: None,
-            raw: None,
-            state: State::Up(report),
-            took: None,
-        }
+        Row::bare(host, State::Up(report))
     }
 
     fn down(host: &str) -> Row {
-        Row {
-            host: host.into(),
-            mode: Mode::Stream,
-            address: None,
-            raw: None,
-            state: State::Down("refused".into()),
-            took: None,
-        }
+        Row::bare(host, State::Down("refused".into()))
     }
 
     fn hosts(rows: &[Row]) -> Vec<&str> {

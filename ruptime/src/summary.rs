@@ -45,17 +45,9 @@ pub(crate) fn line(rows: &[Row]) -> String {
 mod tests {
     use super::*;
     use crate::row::State;
-    use ruptime_common::mode::Mode;
 
     fn row(state: State) -> Row {
-        Row {
-            host: "h".into(),
-            mode: Mode::Stream,
-            address: None,
-            raw: None,
-            state,
-            took: None,
-        }
+        Row::bare("h", state)
     }
 
     #[test]

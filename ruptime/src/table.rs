@@ -124,16 +124,11 @@ mod tests {
     fn plain() -> Paint {
         Paint::new(ColorWhen::Never, false, None)
     }
-    use ruptime_common::mode::Mode;
 
     fn row(host: &str, state: State, raw: &[u8]) -> Row {
         Row {
-            host: host.into(),
-            mode: Mode::Stream,
-            address: None,
             raw: Some(raw.to_vec()),
-            state,
-            took: None,
+            ..Row::bare(host, state)
         }
     }
 

@@ -203,9 +203,9 @@ fn render_probes(plan: &Plan, sides: &mut [Side]) -> String {
     out
 }
 
-/// One Prometheus scraping `plan.targets` hosts every 5 s through the exporter.
-fn scrapes(plan: &Plan) -> String {
-    let net = FleetNet::new(plan.targets);
+/// A stream daemon answering the live hosts of `net`, the exporter there,
+/// and the first `hosts` of them as its targets.
+fn daemon_and_exporter(net: &FleetNet, plan: &Plan, hosts: usize) -> (Daemon, Daemon, Vec<String>) {
     let daemon = Daemon::start_command(
         net.command(&plan.bin_dir.join("ruptimed"), &[]),
         &["-m", "stream", "-l", "0.0.0.0"],
@@ -217,9 +217,16 @@ fn scrapes(plan: &Plan) -> String {
         ),
         1,
     );
-    let targets: Vec<String> = (0..plan.targets)
+    let targets = (0..hosts)
         .map(|i| format!("{}:{}", FleetNet::live(i), daemon.port()))
         .collect();
+    (daemon, exporter, targets)
+}
+
+/// One Prometheus scraping `plan.targets` hosts every 5 s through the exporter.
+fn scrapes(plan: &Plan) -> String {
+    let net = FleetNet::new(plan.targets);
+    let (_daemon, exporter, targets) = daemon_and_exporter(&net, plan, plan.targets);
     let config = format!(
         "global:\n  scrape_interval: 5s\n  scrape_timeout: 5s\nscrape_configs:\n{}",
         probe_job(exporter.addrs[0], &[(&targets, None)])
@@ -297,20 +304,7 @@ fn probes_made(metrics: &str) -> f64 {
 fn sharded(plan: &Plan) -> String {
     let hosts = plan.sharded;
     let net = FleetNet::new(hosts);
-    let daemon = Daemon::start_command(
-        net.command(&plan.bin_dir.join("ruptimed"), &[]),
-        &["-m", "stream", "-l", "0.0.0.0"],
-    );
-    let exporter = Daemon::spawn(
-        net.command(
-            &plan.bin_dir.join("ruptime-exporter"),
-            &["--web.listen-address", "127.0.0.1:0"],
-        ),
-        1,
-    );
-    let targets: Vec<String> = (0..hosts)
-        .map(|i| format!("{}:{}", FleetNet::live(i), daemon.port()))
-        .collect();
+    let (_daemon, exporter, targets) = daemon_and_exporter(&net, plan, hosts);
     let dirs: Vec<_> = (0..=SHARDS)
         .map(|_| tempfile::tempdir().expect("a directory"))
         .collect();

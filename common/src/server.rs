@@ -5,19 +5,22 @@
 //! `uptime`); an IPv6 socket is IPv6-only so that `0.0.0.0` and `[::]` can be
 //! bound side by side on one port; `SO_REUSEADDR` is set on stream sockets
 //! only (on UDP it would let a second daemon bind a port already served); and
-//! the backlog is [`BACKLOG`], not 10.
+//! the backlog is [`BACKLOG`], the largest allowed, not 10.
 
 use std::io;
 use std::net::SocketAddr;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
-/// The listen backlog.
+/// The listen backlog: the largest the system allows, as the kernel cuts
+/// any larger one to `net.core.somaxconn` (4096 by default, per network
+/// namespace).
 ///
 /// The original's 10 overflows during a burst: the kernel then drops the
-/// client's final ACK under SYN cookies, and a client without a timeout waits
-/// forever for a reply. The kernel caps this at `net.core.somaxconn`.
-pub const BACKLOG: i32 = 1024;
+/// client's SYNs, or its final ACK under SYN cookies, and a client without a
+/// timeout waits forever for a reply; a burst of thousands of clients (a
+/// fleet asked at once) overflows any smaller fixed number.
+pub const BACKLOG: i32 = i32::MAX;
 
 /// The kind of socket to serve on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

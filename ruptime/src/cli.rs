@@ -38,11 +38,18 @@ pub struct Cli {
     #[arg(short = 'w', long, value_name = "SECS", default_value = "5", value_parser = parse_seconds)]
     pub timeout: Duration,
 
-    /// Begin at most N new hosts a second (0: no limit), so that a burst does
-    /// not overflow the listen backlog of a daemon serving many of them
-    #[arg(long, value_name = "N", default_value_t = crate::query::DEFAULT_PACE,
-          value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    /// Begin at most N new hosts a second in all (0: no ceiling), as a
+    /// firewall or NAT with a connection-rate limit on the way needs; the
+    /// pace below adapts to what the hosts answer [default: no ceiling]
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true,
+          value_parser = clap::value_parser!(u32).range(0..=10_000_000))]
     pub pace: u32,
+
+    /// Begin at least N new hosts a second in each group of destinations,
+    /// whatever the signs of overload (as nmap's --min-rate); with --pace N
+    /// as well, a fixed pace
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub min_pace: Option<u32>,
 
     /// Use IPv4 addresses only
     #[arg(short = '4', conflicts_with = "ipv6")]

@@ -150,6 +150,15 @@ fn is_address(word: &str) -> bool {
         .is_some_and(|(ip, zone)| ip.parse::<Ipv6Addr>().is_ok() && !zone.is_empty())
 }
 
+/// Whether `word` is one host's name as it is (`host`, `host:4000`,
+/// `10.0.0.1`): nothing in it the nodeset syntax reads.
+fn is_plain(word: &str) -> bool {
+    !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':'))
+}
+
 /// The expander of host sets, with ClusterShell's groups read once, when
 /// a set first names one.
 #[derive(Default)]
@@ -169,7 +178,7 @@ impl Sets {
 
     /// The hosts `word` names.
     pub(crate) fn expand(&mut self, word: &str) -> Result<Vec<String>, String> {
-        if is_address(word) {
+        if is_address(word) || is_plain(word) {
             return Ok(vec![word.to_owned()]);
         }
         let parser = if word.contains('@') {

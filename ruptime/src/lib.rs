@@ -48,7 +48,7 @@ use cli::Cli;
 use output::{Format, Presentation};
 use paint::Paint;
 use progress::Progress;
-use query::{Options, Stopwatch};
+use query::{Bounds, Options, Stopwatch};
 use row::{Order, Row};
 use target::{Family, Target};
 
@@ -87,7 +87,7 @@ pub fn run(cli: &Cli) -> ExitCode {
         Err(status) => return status,
     };
     let mut options = Options::new(family, cli.timeout);
-    options.pace = cli.pace;
+    options.pace = Bounds::new(cli.pace, cli.min_pace);
     let mut single = false;
     let mut rows = if cli.discover {
         match discover(cli, port, &options) {
@@ -105,22 +105,17 @@ pub fn run(cli: &Cli) -> ExitCode {
             Err(e) => return fail(USAGE, &e),
         };
         single = cli.hosts.len() == 1 && cli.files.is_empty() && hosts.len() == 1;
-        let targets: Vec<Target> = hosts.iter().map(|h| Target::new(h, port, proto)).collect();
+        let targets: Vec<Target> = hosts
+            .into_iter()
+            .map(|h| Target::new(&h, port, proto))
+            .collect();
         let shown = !cli.json && io::stderr().is_terminal();
         let mut progress = Progress::new(shown, targets.len());
         let mut stopwatch = Stopwatch::new(&mut progress, targets.len());
         let outcomes = query::ask_all(cli.mode, &targets, &options, &mut stopwatch);
         let took = stopwatch.took();
         progress.clear();
-        targets
-            .into_iter()
-            .zip(outcomes)
-            .zip(took)
-            .map(|((target, outcome), took)| Row {
-                took,
-                ..Row::of(target, cli.mode, outcome)
-            })
-            .collect()
+        row::rows(targets, outcomes, took, cli.mode)
     };
     let order = match (cli.by_load, cli.by_uptime, cli.by_users) {
         (true, _, _) => Order::Load,

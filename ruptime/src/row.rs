@@ -107,6 +107,33 @@ impl Row {
     }
 }
 
+/// The rows of `targets`, asked in `mode`, with their `outcomes` and how
+/// long each took, in order. Made from the back, the lists' memory given
+/// back as the rows grow, so that a large fleet's three lists are not all
+/// held at once.
+pub fn rows(
+    mut targets: Vec<Target>,
+    mut outcomes: Vec<Outcome>,
+    mut took: Vec<Option<Duration>>,
+    mode: Mode,
+) -> Vec<Row> {
+    /// How many rows are made between two givings back.
+    const GIVE_BACK: usize = 4096;
+    let mut rows = Vec::with_capacity(targets.len());
+    while let (Some(target), Some(outcome)) = (targets.pop(), outcomes.pop()) {
+        rows.push(Row {
+            took: took.pop().flatten(),
+            ..Row::of(target, mode, outcome)
+        });
+        if rows.len() % GIVE_BACK == 0 {
+            targets.shrink_to_fit();
+            outcomes.shrink_to_fit();
+        }
+    }
+    rows.reverse();
+    rows
+}
+
 /// How rows are ordered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Order {

@@ -90,6 +90,18 @@ impl Target {
         Some(SocketAddr::new(ip, *port))
     }
 
+    /// The first of the host's addresses of `family` (for an IP address,
+    /// without making the list).
+    ///
+    /// # Errors
+    /// As [`Target::addresses`].
+    pub fn first_address(&self, family: Family) -> Result<SocketAddr, ResolveError> {
+        match self.literal_address() {
+            Some(addr) if family.admits(&addr) => Ok(addr),
+            _ => self.addresses(family).map(|addrs| addrs[0]),
+        }
+    }
+
     /// The host's addresses of `family`, in the resolver's order.
     ///
     /// # Errors

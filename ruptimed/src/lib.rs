@@ -124,7 +124,14 @@ pub fn run(cli: &Cli) -> Result<(), Fatal> {
     } else {
         Some(daemon::daemonize()?)
     };
-    let sockets: Vec<(SocketAddr, Mode)> = listeners.iter().map(|l| (l.local, l.mode)).collect();
+    let sockets: Vec<Served> = listeners
+        .iter()
+        .map(|l| Served {
+            addr: l.local,
+            mode: l.mode,
+            receive_buffer: l.receive_buffer,
+        })
+        .collect();
     let source = reporter.describe();
     let started =
         start(target, pid_file.as_mut(), account.as_ref()).and_then(|(logger, signals)| {
@@ -220,17 +227,35 @@ fn tell_systemd(systemd: &Systemd, state: &str) {
     }
 }
 
-/// Logs the start, and in the foreground prints each address on stdout.
-fn announce(cli: &Cli, sockets: &[(SocketAddr, Mode)], source: &str) {
+/// A socket served, as the start tells it.
+struct Served {
+    addr: SocketAddr,
+    mode: Mode,
+    receive_buffer: Option<usize>,
+}
+
+/// Logs the start (and each datagram socket's receive buffer), and in the
+/// foreground prints each address on stdout.
+fn announce(cli: &Cli, sockets: &[Served], source: &str) {
     let shown: Vec<String> = sockets
         .iter()
-        .map(|(addr, mode)| format!("{addr} ({mode})"))
+        .map(|s| format!("{} ({})", s.addr, s.mode))
         .collect();
     log::info!(
         "serving {} with the {source} (ruptimed {})",
         shown.join(", "),
         env!("CARGO_PKG_VERSION")
     );
+    for socket in sockets {
+        if let Some(granted) = socket.receive_buffer {
+            log::info!(
+                "{} ({}): {}",
+                socket.addr,
+                socket.mode,
+                udp::receive_buffer::told(granted)
+            );
+        }
+    }
     if cli.foreground {
         let mut out = std::io::stdout().lock();
         for line in &shown {

@@ -31,20 +31,26 @@ pub(crate) struct Listener {
     pub local: SocketAddr,
     /// How its requests are served.
     pub mode: Mode,
+    /// A datagram socket's receive buffer, as the kernel granted it.
+    pub receive_buffer: Option<usize>,
 }
 
 impl Listener {
     /// `socket`, bound to `local`, made ready to serve in `mode`:
-    /// non-blocking, and for dgram told each request's destination.
+    /// non-blocking, and for dgram told each request's destination and
+    /// given a larger receive buffer.
     fn ready(socket: Socket, local: SocketAddr, mode: Mode) -> io::Result<Listener> {
         socket.set_nonblocking(true)?;
+        let mut receive_buffer = None;
         if mode == Mode::Dgram {
             udp::follow_destinations(&socket, local.ip())?;
+            receive_buffer = Some(udp::receive_buffer::enlarge(&socket)?);
         }
         Ok(Listener {
             socket,
             local,
             mode,
+            receive_buffer,
         })
     }
 }

@@ -267,6 +267,12 @@ impl FleetNet {
         })
     }
 
+    /// Sets a sysctl of the namespace (`net.core.somaxconn=8192`).
+    pub fn sysctl(&self, setting: &str) {
+        let set = ip(&["netns", "exec", &self.ns, "sysctl", "-qw", setting]);
+        assert!(set.is_ok(), "sysctl {setting}: {set:?}");
+    }
+
     /// Drops `percent` of the packets sent in the namespace at random
     /// (nftables `numgen random`, this kernel having no netem): every
     /// exchange loses that share each way. 0 drops none.

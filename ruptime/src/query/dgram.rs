@@ -107,6 +107,11 @@ impl Datagram {
             .map(|sent| now.saturating_duration_since(sent))
     }
 
+    /// How many times the request has been sent.
+    pub(super) fn sends(&self) -> u32 {
+        self.sends
+    }
+
     /// What to do at `now`: send (at first, then after `resend`, twice as
     /// long after each send), wait, or end (no socket left, or the deadline).
     pub(super) fn due(&mut self, now: Instant, resend: Duration) -> Step {

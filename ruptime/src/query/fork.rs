@@ -71,8 +71,7 @@ pub(super) fn ask_all(
     for nth in 0..k.min(targets.len()) {
         let share: Vec<Target> = targets.iter().skip(nth).step_by(k).cloned().collect();
         let mut share_options = options.clone();
-        share_options.pace = share_of(options.pace, nth, k);
-        share_options.burst = share_of(options.burst, nth, k);
+        share_options.pace = options.pace.shared(k);
         match spawn(nth, &share, &share_options, &mut children) {
             Ok(child) => children.push(child),
             Err(e) => {
@@ -137,17 +136,6 @@ pub(super) fn ask_all(
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err(QueryError::Failed("not asked".to_owned()))))
         .collect()
-}
-
-/// Child `nth`'s share of `total` among `k` (the run's pace or burst): the
-/// shares add up to it, none below 1, and 0 (no limit) stays 0.
-fn share_of(total: u32, nth: usize, k: usize) -> u32 {
-    let k = u32::try_from(k).unwrap_or(u32::MAX).max(1);
-    let nth = u32::try_from(nth).unwrap_or(u32::MAX);
-    if total == 0 {
-        return 0;
-    }
-    (total / k + u32::from(nth < total % k)).max(1)
 }
 
 /// Fails, with `why`, every host of `child`'s share that has no outcome yet.
@@ -313,18 +301,6 @@ fn finish(child: &Child) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_pace_is_shared_not_multiplied() {
-        let shares: Vec<u32> = (0..64).map(|nth| share_of(20_000, nth, 64)).collect();
-        assert_eq!(shares.iter().sum::<u32>(), 20_000);
-        assert_eq!(share_of(0, 3, 64), 0, "no limit stays no limit");
-        assert_eq!(
-            (0..3).map(|n| share_of(10, n, 3)).collect::<Vec<_>>(),
-            [4, 3, 3]
-        );
-        assert_eq!(share_of(1, 5, 64), 1, "never 0, which would mean no limit");
-    }
 
     #[test]
     fn records_survive_any_split() {

@@ -6,9 +6,10 @@
 //! - [`blocking`]: one host asked as the originals ask, waiting under a
 //!   SIGALRM deadline; [`fleet`]: the event loop that asks many hosts at
 //!   once: it owns the sockets ([`sockets`]), the timers and each host's
-//!   deadline ([`slots`]), keeps a window of descriptors and paces new
-//!   connections ([`pace`]), resends and opens connections beside silent
-//!   ones on the measured [`round_trip`]; names are looked up by [`resolver`].
+//!   deadline ([`slots`]), keeps a window of descriptors, begins hosts at
+//!   the adaptive pace of their [`groups`] (each a [`rate`] driving a token
+//!   bucket, [`pace`]), resends and opens connections beside silent ones on
+//!   the measured [`round_trip`]; names are looked up by [`resolver`].
 //! - [`here`]: asking from this process, with the one or the other;
 //!   [`fork`]: fork mode, child processes each asking their share.
 //! - [`discover`]: whole networks.
@@ -23,10 +24,12 @@ mod dgram;
 pub mod discover;
 mod fleet;
 mod fork;
+mod groups;
 mod here;
 pub mod options;
 pub mod outcome;
 mod pace;
+mod rate;
 mod resolver;
 mod round_trip;
 mod slots;
@@ -36,7 +39,7 @@ pub mod trace;
 pub mod watch;
 
 pub use blocking::ask_one;
-pub use options::{BURST, DEFAULT_PACE, Options};
+pub use options::{Bounds, Options};
 pub use outcome::{Answer, Outcome, QueryError};
 pub use trace::{Trace, Untraced};
 pub use watch::{Stopwatch, TICK, Unwatched, Watch};

@@ -1,69 +1,85 @@
-//! Pacing: how fast a run begins new hosts, a token bucket on an injected clock.
-//!
-//! A burst of connections to one address (a daemon serving many of the
-//! hosts, or one host listed many times) overflows its listen backlog, and the
-//! kernel then drops SYNs that are only sent again a second later. A run
-//! begins at most `per_second` hosts a second, `burst` at once.
+//! A token bucket on an injected clock, at a rate that may change: how
+//! fast new hosts begin, in one group of destinations or in the whole run.
 
 use std::time::{Duration, Instant};
 
+/// The most hosts begun at once, however high the rate: half the listen
+/// backlog Linux allows by default (`net.core.somaxconn`, 4096).
+pub(super) const MOST_AT_ONCE: f64 = 2048.0;
+
+/// How much of a second's hosts may begin at once: a turn of a busy loop
+/// (tens of milliseconds) must not cap the rate.
+const BURST_SHARE: Duration = Duration::from_millis(25);
+
 /// A token bucket.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct Pace {
-    interval: Option<Duration>,
-    burst: u32,
-    tokens: u32,
+    /// Tokens a second; infinite: no limit.
+    per_second: f64,
+    burst: f64,
+    tokens: f64,
     refilled: Instant,
 }
 
 impl Pace {
-    /// At most `per_second` a second (0: no limit), `burst` at once (at least 1).
-    pub(super) fn new(per_second: u32, burst: u32, now: Instant) -> Pace {
-        let burst = burst.max(1);
+    /// At most `per_second` a second (infinite: no limit), full at `now`.
+    pub(super) fn new(per_second: f64, now: Instant) -> Pace {
+        let burst = burst(per_second);
         Pace {
-            interval: Some(Duration::from_secs(1))
-                .filter(|_| per_second > 0)
-                .map(|second| second / per_second)
-                .filter(|interval| !interval.is_zero()),
+            per_second,
             burst,
             tokens: burst,
             refilled: now,
         }
     }
 
+    /// The rate from `now` on.
+    pub(super) fn set_rate(&mut self, per_second: f64, now: Instant) {
+        self.refill(now);
+        self.per_second = per_second;
+        self.burst = burst(per_second);
+        self.tokens = self.tokens.min(self.burst);
+    }
+
     /// Takes a token at `now`: whether a host may begin.
     pub(super) fn take(&mut self, now: Instant) -> bool {
-        let Some(interval) = self.interval else {
+        if self.per_second.is_infinite() {
             return true;
-        };
-        if self.tokens < self.burst {
-            let gained =
-                now.saturating_duration_since(self.refilled).as_nanos() / interval.as_nanos();
-            let gained = u32::try_from(gained).unwrap_or(u32::MAX);
-            if gained > 0 {
-                self.tokens = self.tokens.saturating_add(gained).min(self.burst);
-                self.refilled += interval * gained.min(self.burst);
-                if self.tokens == self.burst {
-                    self.refilled = now;
-                }
-            }
-        } else {
-            self.refilled = now;
         }
-        if self.tokens == 0 {
+        self.refill(now);
+        if self.tokens < 1.0 {
             return false;
         }
-        self.tokens -= 1;
+        self.tokens -= 1.0;
         true
     }
 
-    /// When the next token comes, if none is left at `now`.
+    /// When the next token comes (`now` if one is there).
     pub(super) fn next_token(&self, now: Instant) -> Instant {
-        match self.interval {
-            Some(interval) if self.tokens == 0 => (self.refilled + interval).max(now),
-            _ => now,
+        if self.per_second.is_infinite() {
+            return now;
         }
+        let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
+        let short = 1.0 - (self.tokens + elapsed * self.per_second);
+        if short <= 0.0 {
+            return now;
+        }
+        now + Duration::from_secs_f64(short / self.per_second).max(Duration::from_micros(1))
     }
+
+    fn refill(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
+        if self.per_second.is_finite() {
+            self.tokens = (self.tokens + elapsed * self.per_second).min(self.burst);
+        }
+        self.refilled = self.refilled.max(now);
+    }
+}
+
+/// The tokens a bucket at `per_second` holds at most: [`BURST_SHARE`] of
+/// them, from 1 to [`MOST_AT_ONCE`].
+fn burst(per_second: f64) -> f64 {
+    (per_second * BURST_SHARE.as_secs_f64()).clamp(1.0, MOST_AT_ONCE)
 }
 
 #[cfg(test)]
@@ -77,33 +93,50 @@ mod tests {
     #[test]
     fn a_burst_then_one_per_interval() {
         let t0 = Instant::now();
-        let mut pace = Pace::new(1000, 3, t0);
-        assert!((0..3).all(|_| pace.take(t0)));
+        let mut pace = Pace::new(40.0, t0);
+        assert!(pace.take(t0), "25 ms of a 40/s bucket: one at once");
         assert!(!pace.take(t0));
-        assert_eq!(pace.next_token(t0), t0 + ms(1));
-        assert!(pace.take(t0 + ms(1)));
-        assert!(!pace.take(t0 + ms(1)));
+        assert_eq!(pace.next_token(t0), t0 + ms(25));
+        assert!(pace.take(t0 + ms(25)));
+        assert!(!pace.take(t0 + ms(25)));
+        let mut fast = Pace::new(20_000.0, t0);
+        assert_eq!((0..10_000).filter(|_| fast.take(t0)).count(), 500);
         // After a pause the bucket is full again, never fuller.
         let later = t0 + Duration::from_secs(10);
-        assert!((0..3).all(|_| pace.take(later)));
-        assert!(!pace.take(later));
+        assert_eq!((0..10_000).filter(|_| fast.take(later)).count(), 500);
+        let mut huge = Pace::new(1e9, t0);
+        assert_eq!((0..10_000).filter(|_| huge.take(t0)).count(), 2048);
     }
 
     #[test]
-    fn a_thousand_a_second_over_a_second() {
+    fn holds_its_rate_over_time() {
         let t0 = Instant::now();
-        let mut pace = Pace::new(1000, 1, t0);
-        let taken = (0..=10_000)
-            .map(|us| t0 + Duration::from_micros(us * 100))
+        let mut pace = Pace::new(1000.0, t0);
+        let begun = (0..100_000)
+            .map(|i| t0 + Duration::from_micros(i * 10))
             .filter(|&t| pace.take(t))
             .count();
-        assert_eq!(taken, 1001);
+        // One second: 1000, and the first burst of 25.
+        assert!((1000..=1025).contains(&begun), "{begun}");
     }
 
     #[test]
-    fn no_limit_always_gives() {
+    fn a_new_rate_counts_from_now() {
         let t0 = Instant::now();
-        let mut pace = Pace::new(0, 1, t0);
+        let mut pace = Pace::new(40.0, t0);
+        assert!(pace.take(t0));
+        pace.set_rate(1000.0, t0 + ms(5));
+        assert!(
+            !pace.take(t0 + ms(5)),
+            "a fifth of a token came at the old rate"
+        );
+        assert!(pace.take(t0 + ms(6)), "and the rest at the new one");
+    }
+
+    #[test]
+    fn no_limit_means_none() {
+        let t0 = Instant::now();
+        let mut pace = Pace::new(f64::INFINITY, t0);
         assert!((0..100_000).all(|_| pace.take(t0)));
         assert_eq!(pace.next_token(t0), t0);
     }

@@ -36,6 +36,11 @@ impl RoundTrip {
         });
     }
 
+    /// The smoothed round trip, once there is a sample.
+    pub(super) fn smoothed(&self) -> Option<Duration> {
+        self.smoothed.map(|(srtt, _)| srtt)
+    }
+
     /// The timeout: the smoothed round trip and four times its variation,
     /// from [`SHORTEST`] to [`LONGEST`]; `None` before any sample.
     pub(super) fn timeout(&self) -> Option<Duration> {

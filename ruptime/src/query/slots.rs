@@ -21,6 +21,8 @@ pub(super) struct Slot<Q> {
     pub(super) index: usize,
     /// How far its query has come.
     pub(super) query: Q,
+    /// The group of destinations it belongs to (see `groups`).
+    pub(super) group: u32,
     wake: Option<Instant>,
 }
 
@@ -70,6 +72,7 @@ impl<Q> Slots<Q> {
             generation: self.generation,
             index,
             query,
+            group: 0,
             wake: None,
         }
     }

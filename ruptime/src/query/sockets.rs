@@ -5,6 +5,7 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use ruptime_common::oserror::describe;
 use ruptime_common::resolve::Proto;
@@ -14,7 +15,7 @@ use super::dgram::{Datagram, REQUEST};
 use super::trace::Trace;
 
 /// A non-blocking socket for `proto` connected to `addr` (for TCP: the
-/// connection begun).
+/// connection begun, to be closed with a reset).
 ///
 /// # Errors
 /// The socket cannot be made, or the connection fails at once.
@@ -28,6 +29,13 @@ pub(super) fn connecting(addr: &SocketAddr, proto: Proto) -> io::Result<Socket> 
         kind.nonblocking(),
         Some(protocol),
     )?;
+    if proto == Proto::Tcp {
+        // Closed with a reset once its reply is read to its end (or given
+        // up): the daemon's side, which closed first, keeps no TIME_WAIT
+        // for it (a fleet asked every minute would fill its table), and the
+        // close costs both ends a packet less.
+        socket.set_linger(Some(Duration::ZERO))?;
+    }
     match socket.connect(&SockAddr::from(*addr)) {
         Ok(()) => Ok(socket),
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(socket),
@@ -62,17 +70,23 @@ impl Sockets {
     }
 
     /// Sends the request on every open socket, telling `query` how each
-    /// send went (a refusal closes its socket there).
-    pub(super) fn send(&self, query: &mut Datagram, trace: &mut dyn Trace) {
+    /// send went (a refusal closes its socket there); whether a send found
+    /// this host's buffers full (`EAGAIN`, `ENOBUFS`).
+    pub(super) fn send(&self, query: &mut Datagram, trace: &mut dyn Trace) -> bool {
+        let mut full = false;
         for (i, socket) in self.open_ones() {
             let sent = socket.send(&REQUEST);
             let addr = query.addrs()[i];
             match &sent {
                 Ok(n) => trace.note(format_args!("sent the request to {addr} ({n} bytes)")),
-                Err(e) => trace.note(format_args!("sending to {addr}: {}", describe(e))),
+                Err(e) => {
+                    full |= is_out_of_buffers(e);
+                    trace.note(format_args!("sending to {addr}: {}", describe(e)));
+                }
             }
             query.sent(i, sent);
         }
+        full
     }
 
     /// Drops the sockets `query` no longer uses; how many.
@@ -103,4 +117,10 @@ impl Sockets {
             .enumerate()
             .filter_map(|(i, s)| s.as_ref().map(|s| (i, s)))
     }
+}
+
+/// Whether `error` says this host's own buffers or ports are short (a
+/// send or a connect that would block, `ENOBUFS`).
+pub(super) fn is_out_of_buffers(error: &io::Error) -> bool {
+    error.kind() == io::ErrorKind::WouldBlock || error.raw_os_error() == Some(libc::ENOBUFS)
 }

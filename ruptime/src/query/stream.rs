@@ -104,8 +104,8 @@ impl Reading {
 /// One connection of a query.
 #[derive(Debug)]
 enum Connection {
-    /// Being made, to this address.
-    Connecting(SocketAddr),
+    /// Being made, to this address, since then.
+    Connecting(SocketAddr, Instant),
     /// Made: its reply being read.
     Reading(Reading),
 }
@@ -113,7 +113,7 @@ enum Connection {
 impl Connection {
     fn addr(&self) -> SocketAddr {
         match self {
-            Connection::Connecting(addr) => *addr,
+            Connection::Connecting(addr, _) => *addr,
             Connection::Reading(reading) => reading.from,
         }
     }
@@ -224,7 +224,15 @@ impl Stream {
 
     /// Whether connection `slot` is being made.
     pub(super) fn is_connecting(&self, slot: usize) -> bool {
-        matches!(self.connections.get(slot), Some(Connection::Connecting(_)))
+        matches!(self.connections.get(slot), Some(Connection::Connecting(..)))
+    }
+
+    /// How long connection `slot`, being made, has taken at `now`.
+    pub(super) fn connect_time(&self, slot: usize, now: Instant) -> Option<Duration> {
+        match self.connections.get(slot) {
+            Some(Connection::Connecting(_, since)) => Some(now.saturating_duration_since(*since)),
+            _ => None,
+        }
     }
 
     /// The time of the query, when its answer came at `now` on the only
@@ -233,10 +241,12 @@ impl Stream {
         (self.made == 1).then(|| now.saturating_duration_since(self.began))
     }
 
-    /// Connection `slot` is made, to `from`.
-    pub(super) fn connected(&mut self, slot: usize, from: SocketAddr) -> Step {
-        if let Some(connection @ Some(_)) = self.connections.get_mut(slot) {
-            *connection = Some(Connection::Reading(Reading::new(from)));
+    /// Connection `slot` is made (to the address it was opened to).
+    pub(super) fn made(&mut self, slot: usize) -> Step {
+        if let Some(connection) = self.connections.get_mut(slot)
+            && let Some(Connection::Connecting(addr, _)) = connection
+        {
+            *connection = Some(Connection::Reading(Reading::new(*addr)));
         }
         Step::Wait(self.next_wake())
     }
@@ -302,6 +312,12 @@ impl Stream {
         Step::Wait(self.next_wake())
     }
 
+    /// How many connections were opened beside silent ones since the
+    /// last round of attempts began.
+    pub(super) fn beside(&self) -> u32 {
+        self.beside
+    }
+
     /// When the next connection beside silent ones is due, if one is.
     fn hedge_at(&self) -> Option<Instant> {
         let hedge = self.hedge.filter(|_| self.hedging)?;
@@ -315,7 +331,7 @@ impl Stream {
     fn at_deadline(&mut self, now: Instant) -> Outcome {
         let readings = self.connections.iter().filter_map(|c| match c {
             Connection::Reading(reading) => Some(reading),
-            Connection::Connecting(_) => None,
+            Connection::Connecting(..) => None,
         });
         if let Some(best) = readings.max_by_key(|r| r.len()) {
             return best.at_deadline(self.timeout);
@@ -359,7 +375,7 @@ impl Stream {
         self.made += 1;
         self.last_open = now;
         if let Some(connection) = self.connections.get_mut(slot) {
-            *connection = Some(Connection::Connecting(addr));
+            *connection = Some(Connection::Connecting(addr, now));
         }
         Step::Connect(slot, addr)
     }
@@ -423,9 +439,7 @@ mod tests {
         .unwrap();
         assert!(matches!(step, Step::Connect(0, a) if a == addr("10.0.0.1:4000")));
         assert!(q.is_connecting(0));
-        assert!(
-            matches!(q.connected(0, addr("10.0.0.1:4000")), Step::Wait(d) if d == t0 + ms(5000))
-        );
+        assert!(matches!(q.made(0), Step::Wait(d) if d == t0 + ms(5000)));
         assert!(matches!(q.received(0, b" 10:00:00 up"), Step::Wait(_)));
         assert!(matches!(q.received(0, b" 1 min\n"), Step::Wait(_)));
         match q.received(0, b"") {
@@ -478,20 +492,20 @@ mod tests {
             "no answer to the connection attempt within 5 s"
         );
         let mut silent = start();
-        silent.connected(0, addr("10.0.0.1:1"));
+        silent.made(0);
         assert_eq!(
             reason(silent.woke(end, None)),
             "connected, but no reply within 5 s"
         );
         let mut partial = start();
-        partial.connected(0, addr("10.0.0.1:1"));
+        partial.made(0);
         partial.received(0, b"abc");
         assert_eq!(
             reason(partial.woke(end, None)),
             "reply incomplete after 5 s (3 bytes)"
         );
         let mut closed = start();
-        closed.connected(0, addr("10.0.0.1:1"));
+        closed.made(0);
         assert_eq!(
             reason(closed.received(0, b"")),
             "connection closed without a reply"
@@ -504,7 +518,7 @@ mod tests {
         let end = t0 + ms(5000);
         let (mut q, _) =
             Stream::start(vec![addr("10.0.0.1:1")], end, t0, &options(), None).unwrap();
-        q.connected(0, addr("10.0.0.1:1"));
+        q.made(0);
         q.received(0, LINE);
         match q.woke(end, None) {
             Step::Done(Ok(answer)) => assert_eq!(answer.reply, LINE),
@@ -530,10 +544,10 @@ mod tests {
         assert!(matches!(q.woke(t0 + ms(500), hedge), Step::Wait(t) if t == end));
         // The first made, without a byte, and the third closed empty: the
         // others go on; the second answers.
-        q.connected(0, a);
-        q.connected(2, a);
+        q.made(0);
+        q.made(2);
         assert!(matches!(q.received(2, b""), Step::Wait(_)));
-        q.connected(1, a);
+        q.made(1);
         assert!(matches!(q.received(1, LINE), Step::Wait(_)));
         match q.received(1, b"") {
             Step::Done(Ok(answer)) => assert_eq!(answer.reply, LINE),
@@ -548,7 +562,7 @@ mod tests {
         let a = addr("10.0.0.1:4000");
         let (mut q, _) =
             Stream::start(vec![a], t0 + ms(5000), t0, &options(), Some(ms(10))).unwrap();
-        q.connected(0, a);
+        q.made(0);
         q.received(0, b" 10:");
         assert!(matches!(q.woke(t0 + ms(100), None), Step::Wait(t) if t == t0 + ms(5000)));
     }
@@ -564,7 +578,7 @@ mod tests {
             None,
         )
         .unwrap();
-        q.connected(0, addr("10.0.0.1:1"));
+        q.made(0);
         let chunk = vec![b'x'; 4096];
         for _ in 0..MAX_REPLY / chunk.len() {
             assert!(matches!(q.received(0, &chunk), Step::Wait(_)));

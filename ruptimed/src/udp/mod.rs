@@ -10,6 +10,7 @@
 //! receiving interface's own address.
 
 mod batch;
+pub(crate) mod receive_buffer;
 
 use std::io::IoSlice;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};

@@ -112,6 +112,10 @@ enum Job {
         /// Replace the figures between the markers of this file; else print them
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Only the fleets whose name or modes hold this text
+        /// ("behind one daemon", "fork", "lost")
+        #[arg(long)]
+        only: Option<String>,
     },
 }
 
@@ -240,12 +244,16 @@ fn main() -> ExitCode {
             };
             publish(&exporter::run(&plan), exporter::MARKERS, out)
         }
-        Job::Fleets { out } => {
+        Job::Fleets { out, only } => {
             if !nix::unistd::geteuid().is_root() {
                 eprintln!("ruptime-bench: fleets: needs root (network namespaces)");
                 return ExitCode::from(2);
             }
-            publish(&fleets::run(&bin_dir()), fleets::MARKERS, out)
+            publish(
+                &fleets::run(&bin_dir(), only.as_deref()),
+                fleets::MARKERS,
+                out,
+            )
         }
     }
 }

@@ -2,13 +2,15 @@
 //!
 //! One thread and one epoll set: every host is in flight at once, up to the
 //! descriptors the process may hold; beyond that a window that refills as
-//! hosts finish. New hosts begin at the run's [`Pace`]. Each host's query is
+//! hosts finish. New hosts begin at the adaptive pace of their group of
+//! destinations ([`Groups`]), told what each answer, resend, slow connect
+//! and refusal says of the path. Each host's query is
 //! a state machine ([`Stream`], [`Datagram`]); the loop owns their sockets
 //! (non-blocking, edge-triggered), their timers and their deadlines (in
 //! [`Slots`]), and tells the machines what happened. Names are looked up by the
 //! [`Resolver`]. Each wait in `epoll_wait` also has a SIGALRM backstop.
 
-use std::io::{self, Read};
+use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -16,23 +18,27 @@ use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTime
 use nix::sys::resource::{Resource, getrlimit};
 use ruptime_common::duration::millis_until;
 use ruptime_common::oserror::describe;
-use ruptime_common::protocol::{MAX_DATAGRAM, MAX_REPLY};
+use ruptime_common::protocol::MAX_REPLY;
 use ruptime_common::resolve::Proto;
 use ruptime_common::timeout::with_deadline;
 use socket2::Socket;
 
-use super::dgram::{self, Datagram, first_resend};
+use super::dgram::Datagram;
+use super::groups::{Groups, Waiting};
 use super::options::Options;
 use super::outcome::{Outcome, QueryError};
-use super::pace::Pace;
 use super::resolver::{Report, Resolver, SLOW};
 use super::round_trip::RoundTrip;
 use super::slots::{Slots, untoken};
 use super::sockets::{Sockets, connecting};
-use super::stream::{self, MAX_CONNECTIONS, Stream};
+use super::stream::{MAX_CONNECTIONS, Stream};
 use super::trace::Untraced;
 use super::watch::{TICK, Watch};
 use crate::target::Target;
+
+mod tcp;
+mod timing;
+mod udp;
 
 /// Events taken from the kernel per wait.
 const EVENTS: usize = 1024;
@@ -55,6 +61,10 @@ const RESOLVER: u64 = u64::MAX;
 /// after as long.
 const FIRST_HEDGE: Duration = Duration::from_secs(1);
 
+/// How much longer than its group's round trip a connection takes when its
+/// SYN was sent again (the kernel's first retransmission comes after 1 s).
+const SYN_AGAIN: Duration = Duration::from_millis(900);
+
 /// The connections of a stream host, by slot.
 type Connections = [Option<Socket>; MAX_CONNECTIONS];
 
@@ -62,6 +72,9 @@ type Connections = [Option<Socket>; MAX_CONNECTIONS];
 enum Query {
     /// Its name is being looked up; the deadline once the lookup began.
     Resolving(Option<Instant>),
+    /// Looked up, waiting for its group's turn: the addresses, the
+    /// deadline, and since when it waits (time it does not lose).
+    Queued(Vec<SocketAddr>, Instant, Instant),
     /// Over TCP, with its connections.
     Stream(Stream, Connections),
     /// Over UDP, a socket per address.
@@ -95,7 +108,7 @@ pub(super) fn ask_all(
         watch,
         epoll,
         slots: Slots::new(),
-        pace: Pace::new(options.pace, options.burst, Instant::now()),
+        groups: Groups::new(options.pace, Instant::now()),
         resolver: None,
         next: 0,
         sockets: 0,
@@ -103,6 +116,7 @@ pub(super) fn ask_all(
         room: socket_room(),
         heard: Instant::now(),
         round_trip: RoundTrip::default(),
+        busy: Duration::ZERO,
         results: targets.iter().map(|_| None).collect(),
         left: targets.len(),
         buf: vec![0; MAX_REPLY + 1],
@@ -133,7 +147,7 @@ struct Fleet<'a> {
     watch: &'a mut dyn Watch,
     epoll: Epoll,
     slots: Slots<Query>,
-    pace: Pace,
+    groups: Groups,
     resolver: Option<Resolver>,
     /// The next target to begin.
     next: usize,
@@ -145,8 +159,12 @@ struct Fleet<'a> {
     room: usize,
     /// When the resolver last reported.
     heard: Instant,
-    /// The hosts' round trip, as their answers measure it.
+    /// The hosts' round trip, as their answers measure it (each group's
+    /// own first).
     round_trip: RoundTrip,
+    /// How long the loop worked before its last wait: events that came
+    /// meanwhile were seen up to that late.
+    busy: Duration,
     results: Vec<Option<Outcome>>,
     left: usize,
     buf: Vec<u8>,
@@ -155,18 +173,32 @@ struct Fleet<'a> {
 impl Fleet<'_> {
     fn run(&mut self) {
         let mut events = vec![EpollEvent::empty(); EVENTS];
+        let mut woke = Instant::now();
         while self.left > 0 {
             let now = Instant::now();
             self.begin(now);
-            self.fire(now);
             if self.left == 0 {
                 break;
             }
-            let n = self.wait(&mut events, now);
-            let now = Instant::now();
-            for event in &events[..n] {
-                self.dispatch(event.data(), event.events(), now);
+            self.busy = Instant::now().saturating_duration_since(woke);
+            let mut n = self.wait(&mut events, now);
+            woke = Instant::now();
+            loop {
+                let now = Instant::now();
+                for event in &events[..n] {
+                    self.dispatch(event.data(), event.events(), now);
+                }
+                // A full batch: more may be ready. Every answer that came
+                // is taken before a host is called silent.
+                if n < EVENTS {
+                    break;
+                }
+                n = self
+                    .epoll
+                    .wait(&mut events, EpollTimeout::ZERO)
+                    .unwrap_or(0);
             }
+            self.fire(Instant::now());
             self.watch.tick();
         }
     }
@@ -175,25 +207,71 @@ impl Fleet<'_> {
         self.sockets + self.resolving < self.room
     }
 
-    /// Begins as many hosts as the window and the pace allow.
+    /// Hands the new hosts on: one given as an address waits in its group
+    /// at once, a name goes to the resolver as the window allows; then the
+    /// hosts whose group's turn it is begin.
     fn begin(&mut self, now: Instant) {
-        while self.next < self.targets.len() && self.has_room() && self.pace.take(now) {
+        while self.next < self.targets.len() {
             let index = self.next;
-            self.next += 1;
             let target = &self.targets[index];
             if target.is_resolved() {
-                let deadline = now + self.options.timeout;
-                self.watch.begun(index, deadline);
-                match target.addresses(self.options.family) {
-                    Ok(addrs) => {
-                        let slot = self.slots.allocate(index, Query::Resolving(Some(deadline)));
-                        self.resolving += 1;
-                        self.resolved(slot, addrs, deadline, now);
+                self.next += 1;
+                match target.first_address(self.options.family) {
+                    Ok(addr) => {
+                        let group = self.groups.of(addr, now);
+                        let waiting = Waiting::Target(u32::try_from(index).unwrap_or(u32::MAX));
+                        self.groups.wait(group, waiting, now);
                     }
-                    Err(e) => self.record(index, Err(e.into())),
+                    Err(e) => {
+                        self.watch.begun(index, now + self.options.timeout);
+                        self.record(index, Err(e.into()));
+                    }
                 }
-            } else {
+            } else if self.has_room() {
+                self.next += 1;
                 self.look_up(index, now);
+            } else {
+                break;
+            }
+        }
+        self.release(now);
+    }
+
+    /// Begins the hosts whose group's turn it is, as the window allows.
+    fn release(&mut self, now: Instant) {
+        while self.has_room() {
+            let Some((group, host)) = self.groups.next(now) else {
+                return;
+            };
+            match host {
+                Waiting::Target(index) => {
+                    let index = index as usize;
+                    let deadline = now + self.options.timeout;
+                    self.watch.begun(index, deadline);
+                    match self.targets[index].addresses(self.options.family) {
+                        Ok(addrs) => {
+                            let mut slot = self.slots.allocate(index, Query::Resolving(None));
+                            slot.group = group;
+                            self.start(slot, addrs, deadline, now);
+                        }
+                        Err(e) => self.record(index, Err(e.into())),
+                    }
+                }
+                Waiting::Slot(id, generation) => {
+                    let Some(mut slot) = self.slots.take(id, generation) else {
+                        continue;
+                    };
+                    match std::mem::replace(&mut slot.query, Query::Resolving(None)) {
+                        Query::Queued(addrs, deadline, since) => {
+                            let deadline = deadline + now.saturating_duration_since(since);
+                            self.start(slot, addrs, deadline, now);
+                        }
+                        other => {
+                            slot.query = other;
+                            self.slots.put(slot);
+                        }
+                    }
+                }
             }
         }
     }
@@ -204,8 +282,10 @@ impl Fleet<'_> {
         if let Some(at) = self.slots.next_wake() {
             wake = wake.min(at);
         }
-        if self.next < self.targets.len() && self.has_room() {
-            wake = wake.min(self.pace.next_token(now));
+        if self.has_room()
+            && let Some(turn) = self.groups.next_turn(now)
+        {
+            wake = wake.min(turn.max(now));
         }
         let timeout = EpollTimeout::try_from(millis_until(wake, now)).unwrap_or(EpollTimeout::MAX);
         let epoll = &self.epoll;
@@ -228,6 +308,7 @@ impl Fleet<'_> {
         };
         match &mut slot.query {
             Query::Resolving(_) => self.resolving -= 1,
+            Query::Queued(..) => {}
             Query::Stream(_, sockets) => sockets.iter_mut().for_each(|s| self.close(s)),
             Query::Dgram(_, sockets) => self.sockets -= sockets.close_all(),
         }
@@ -315,7 +396,7 @@ impl Fleet<'_> {
                         _ => now + self.options.timeout,
                     };
                     match result {
-                        Ok(addrs) => self.resolved(slot, addrs, deadline, now),
+                        Ok(addrs) => self.queue(slot, addrs, deadline, now),
                         Err(e) => self.settle(slot, Some(Err(e.into()))),
                     }
                 }
@@ -323,17 +404,25 @@ impl Fleet<'_> {
         }
     }
 
-    /// The host in `slot` (resolving) has its addresses: its query proper begins.
-    fn resolved(
-        &mut self,
-        mut slot: Slot,
-        addrs: Vec<SocketAddr>,
-        deadline: Instant,
-        now: Instant,
-    ) {
+    /// The host in `slot` has its addresses, looked up: it waits for its
+    /// group's turn.
+    fn queue(&mut self, mut slot: Slot, addrs: Vec<SocketAddr>, deadline: Instant, now: Instant) {
         self.resolving -= 1;
+        let Some(&first) = addrs.first() else {
+            return self.settle(slot, Some(Err(QueryError::Failed("no address".to_owned()))));
+        };
+        slot.group = self.groups.of(first, now);
+        self.groups
+            .wait(slot.group, Waiting::Slot(slot.id, slot.generation), now);
+        slot.query = Query::Queued(addrs, deadline, now);
+        self.slots.put(slot);
+    }
+
+    /// The host in `slot`, its turn come, begins its query proper.
+    fn start(&mut self, mut slot: Slot, addrs: Vec<SocketAddr>, deadline: Instant, now: Instant) {
+        let hedge = self.hedge(slot.group);
         let outcome = match self.proto {
-            Proto::Tcp => match Stream::start(addrs, deadline, now, self.options, self.hedge()) {
+            Proto::Tcp => match Stream::start(addrs, deadline, now, self.options, hedge) {
                 Ok((machine, step)) => {
                     slot.query = Query::Stream(machine, Connections::default());
                     self.stream_step(&mut slot, step, now)
@@ -348,7 +437,7 @@ impl Fleet<'_> {
             Proto::Udp => {
                 let mut addrs = addrs;
                 // A socket per address, within the room the other hosts
-                // leave (its own one at least: resolving counted it).
+                // leave (its own one at least: the window had room).
                 let room = self
                     .room
                     .saturating_sub(self.sockets + self.resolving)
@@ -357,7 +446,7 @@ impl Fleet<'_> {
                 let mut machine = Datagram::new(addrs, deadline, now, self.options);
                 let open = |i, addr: &SocketAddr| self.open(addr, Proto::Udp, slot.token(i));
                 let sockets = Sockets::open(&mut machine, open, &mut Untraced);
-                let step = machine.due(now, self.resend());
+                let step = machine.due(now, self.resend(slot.group));
                 slot.query = Query::Dgram(machine, sockets);
                 self.dgram_step(&mut slot, step, now)
             }
@@ -389,14 +478,10 @@ impl Fleet<'_> {
                         Some(Err(QueryError::lookup_stuck(self.options.timeout)))
                     }
                 }
-                Query::Stream(machine, _) => {
-                    let step = machine.woke(now, self.hedge());
-                    self.stream_step(&mut slot, step, now)
-                }
-                Query::Dgram(machine, _) => {
-                    let step = machine.due(now, self.resend());
-                    self.dgram_step(&mut slot, step, now)
-                }
+                // Its group's turn will come (its deadline waits with it).
+                Query::Queued(..) => None,
+                Query::Stream(..) => self.stream_woke(&mut slot, now),
+                Query::Dgram(..) => self.dgram_woke(&mut slot, now),
             };
             self.settle(slot, outcome);
         }
@@ -420,181 +505,9 @@ impl Fleet<'_> {
                 Some(step) => self.dgram_step(&mut slot, step, now),
                 None => None,
             },
-            Query::Resolving(_) => None,
+            Query::Resolving(_) | Query::Queued(..) => None,
         };
         self.settle(slot, outcome);
-    }
-
-    /// How long a datagram host waits before it sends again: the round
-    /// trip's timeout, or the fixed first wait while none is measured.
-    fn resend(&self) -> Duration {
-        self.round_trip
-            .timeout()
-            .unwrap_or_else(|| first_resend(self.options.timeout))
-    }
-
-    /// How long a silent connection waits before another is opened beside
-    /// it: the round trip's timeout, or [`FIRST_HEDGE`] while none is
-    /// measured; none while descriptors are short.
-    fn hedge(&self) -> Option<Duration> {
-        self.has_room()
-            .then(|| self.round_trip.timeout().unwrap_or(FIRST_HEDGE))
-    }
-
-    /// Carries out a stream machine's step; the outcome once it is over.
-    fn stream_step(
-        &mut self,
-        slot: &mut Slot,
-        mut step: stream::Step,
-        now: Instant,
-    ) -> Option<Outcome> {
-        loop {
-            step = match step {
-                stream::Step::Connect(i, addr) => {
-                    let token = slot.token(i);
-                    let Query::Stream(machine, sockets) = &mut slot.query else {
-                        return None;
-                    };
-                    self.close(&mut sockets[i]);
-                    match self.open(&addr, Proto::Tcp, token) {
-                        Ok(connecting) => {
-                            sockets[i] = Some(connecting);
-                            stream::Step::Wait(machine.next_wake())
-                        }
-                        Err(e) => machine.connect_failed(i, now, e),
-                    }
-                }
-                stream::Step::Wait(at) | stream::Step::Sleep(at) => {
-                    self.slots.wake_at(slot, at);
-                    return None;
-                }
-                stream::Step::Done(outcome) => {
-                    if outcome.is_ok()
-                        && let Query::Stream(machine, _) = &slot.query
-                        && let Some(rtt) = machine.round_trip(now)
-                    {
-                        self.round_trip.sample(rtt);
-                    }
-                    return Some(outcome);
-                }
-            }
-        }
-    }
-
-    /// Connection `i` of a stream host is ready: made or failed, then
-    /// everything there is to read; the machine's next step, unless it waits.
-    fn stream_ready(
-        &mut self,
-        slot: &mut Slot,
-        i: usize,
-        flags: EpollFlags,
-        now: Instant,
-    ) -> Option<stream::Step> {
-        let Query::Stream(machine, sockets) = &mut slot.query else {
-            return None;
-        };
-        let socket = sockets.get(i)?.as_ref()?;
-        if machine.is_connecting(i) {
-            let made = match socket.take_error() {
-                Ok(Some(e)) | Err(e) => Err(e),
-                Ok(None) => socket.peer_addr(),
-            };
-            match made {
-                Ok(peer) => match peer.as_socket() {
-                    Some(peer) => {
-                        machine.connected(i, peer);
-                    }
-                    None => return None,
-                },
-                // Not connected yet: a wake-up before the handshake ended.
-                Err(e)
-                    if e.raw_os_error() == Some(libc::ENOTCONN)
-                        && !flags.contains(EpollFlags::EPOLLERR) =>
-                {
-                    return None;
-                }
-                Err(e) => {
-                    let step = machine.connect_failed(i, now, e);
-                    self.close(&mut sockets[i]);
-                    return Some(step);
-                }
-            }
-        }
-        loop {
-            match (&*socket).read(&mut self.buf) {
-                Ok(n) => match machine.received(i, &self.buf[..n]) {
-                    stream::Step::Wait(_) if n > 0 => {}
-                    stream::Step::Wait(_) => {
-                        // Closed empty, others going on: this one is done.
-                        self.close(&mut sockets[i]);
-                        return None;
-                    }
-                    step => return Some(step),
-                },
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return None,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    let step = machine.receive_failed(i, e);
-                    self.close(&mut sockets[i]);
-                    return Some(step);
-                }
-            }
-        }
-    }
-
-    /// Carries out a datagram machine's step; the outcome once it is over.
-    fn dgram_step(&mut self, slot: &mut Slot, step: dgram::Step, now: Instant) -> Option<Outcome> {
-        let resend = self.resend();
-        let Query::Dgram(machine, sockets) = &mut slot.query else {
-            return None;
-        };
-        let at = match step {
-            dgram::Step::Send(at) => {
-                sockets.send(machine, &mut Untraced);
-                self.sockets -= sockets.close_unused(machine);
-                if let dgram::Step::Done(outcome) = machine.due(now, resend) {
-                    return Some(outcome);
-                }
-                at
-            }
-            dgram::Step::Wait(at) => at,
-            dgram::Step::Done(outcome) => {
-                if outcome.is_ok()
-                    && let Some(rtt) = machine.round_trip(now)
-                {
-                    self.round_trip.sample(rtt);
-                }
-                return Some(outcome);
-            }
-        };
-        self.slots.wake_at(slot, at);
-        None
-    }
-
-    /// Socket `i` of a datagram host is ready: the answer, or the machine's next step.
-    fn dgram_ready(&mut self, slot: &mut Slot, i: usize, now: Instant) -> Option<dgram::Step> {
-        let Query::Dgram(machine, sockets) = &mut slot.query else {
-            return None;
-        };
-        let socket = sockets.get(i)?;
-        // One byte more than allowed, so that a longer datagram shows.
-        let buf = &mut self.buf[..=MAX_DATAGRAM];
-        loop {
-            let got = match (&*socket).read(buf) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                got => got.map(|n| &buf[..n]),
-            };
-            let failed = got.is_err();
-            if let Some(outcome) = machine.received(i, got) {
-                return Some(dgram::Step::Done(outcome));
-            }
-            if failed && !machine.is_open(i) {
-                break;
-            }
-        }
-        self.sockets -= sockets.close_unused(machine);
-        Some(machine.due(now, self.resend()))
     }
 
     /// A non-blocking socket connected to `addr` (for TCP: the connection
@@ -602,7 +515,7 @@ impl Fleet<'_> {
     fn open(&mut self, addr: &SocketAddr, proto: Proto, token: u64) -> io::Result<Socket> {
         let socket = connecting(addr, proto)?;
         let interest = match proto {
-            Proto::Tcp => EpollFlags::EPOLLIN | EpollFlags::EPOLLOUT | EpollFlags::EPOLLRDHUP,
+            Proto::Tcp => EpollFlags::EPOLLIN | EpollFlags::EPOLLRDHUP,
             Proto::Udp => EpollFlags::EPOLLIN,
         };
         let event = EpollEvent::new(interest | EpollFlags::EPOLLET, token);

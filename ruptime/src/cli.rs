@@ -38,9 +38,9 @@ pub struct Cli {
     #[arg(short = 'w', long, value_name = "SECS", default_value = "5", value_parser = parse_seconds)]
     pub timeout: Duration,
 
-    /// Begin at most N new hosts a second in all (0: no ceiling), as a
-    /// firewall or NAT with a connection-rate limit on the way needs; the
-    /// pace below adapts to what the hosts answer [default: no ceiling]
+    /// Begin at most N new hosts a second in all (0: no ceiling), for a
+    /// firewall or NAT with a connection-rate limit on the way; below it,
+    /// the pace adapts to what the hosts answer [default: no ceiling]
     #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true,
           value_parser = clap::value_parser!(u32).range(0..=10_000_000))]
     pub pace: u32,
@@ -167,6 +167,8 @@ ruptime 'node[01-64]' -x node13    64 hosts but one
 ruptime @web --fold                the group web, folded by outcome
 ruptime                            the hosts of the fleet file
 ruptime -f fleet.txt -l            a fleet from a file, busiest first
+ruptime --pace 500 -f fleet.txt    through a firewall that limits new
+                                   connections to 500 a second
 ruptime -f fleet.txt --json | jq -r '.[] | select(.up | not) | .host'
                                    the hosts that are down
 ruptime --discover                 every host on the local networks

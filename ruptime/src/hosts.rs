@@ -14,12 +14,15 @@
 //! the nodeset parser, which would read its brackets as ranges.
 
 use std::collections::HashSet;
+use std::fs::File;
 use std::io::{self, Read};
 use std::net::{IpAddr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
-use nodeset::{IdRangeList, NodeSet, Parser, Resolver};
+use nodeset::{IdRangeList, NodeSet, Parser};
 use ruptime_common::oserror::describe;
+
+use crate::clustershell::Groups;
 
 /// The most hosts one set may name: a typo (`node[1-100000000]`) is not a
 /// fleet.
@@ -115,14 +118,25 @@ fn user_fleet() -> Option<PathBuf> {
     config.map(|c| c.join("ruptime/hosts"))
 }
 
+/// The longest host list read (`-f /dev/zero` is not one).
+const MAX_LIST: u64 = 64 << 20;
+
+/// The text of `file` (`-`: standard input), at most [`MAX_LIST`] bytes.
 fn read(file: &Path) -> io::Result<String> {
-    if file == Path::new("-") {
-        let mut text = String::new();
-        io::stdin().read_to_string(&mut text)?;
-        Ok(text)
+    let source: Box<dyn Read> = if file == Path::new("-") {
+        Box::new(io::stdin())
     } else {
-        std::fs::read_to_string(file)
+        Box::new(File::open(file)?)
+    };
+    let mut bytes = Vec::new();
+    source.take(MAX_LIST + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_LIST {
+        return Err(io::Error::other(format!(
+            "longer than {} MiB: not a host list",
+            MAX_LIST >> 20
+        )));
     }
+    String::from_utf8(bytes).map_err(|_| io::Error::other("not UTF-8 text: not a host list"))
 }
 
 /// The words of a host list, comments after `#` left out.
@@ -159,11 +173,11 @@ fn is_plain(word: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':'))
 }
 
-/// The expander of host sets, with ClusterShell's groups read once, when
-/// a set first names one.
+/// The expander of host sets; ClusterShell's groups are read when a set
+/// first names one.
 #[derive(Default)]
 pub(crate) struct Sets {
-    groups: Option<Resolver>,
+    groups: Option<Groups>,
 }
 
 impl Sets {
@@ -172,7 +186,7 @@ impl Sets {
     #[cfg(feature = "fuzzing")]
     pub(crate) fn without_groups() -> Sets {
         Sets {
-            groups: Some(Resolver::default()),
+            groups: Some(Groups::none()),
         }
     }
 
@@ -181,36 +195,32 @@ impl Sets {
         if is_address(word) || is_plain(word) {
             return Ok(vec![word.to_owned()]);
         }
-        let parser = if word.contains('@') {
-            // "All groups" runs each source's list command, which the
-            // nodeset crate cannot be told has failed.
-            if word.contains("@*") || word.contains(":*") {
-                return Err(format!("'{word}': all groups (@*) cannot be asked"));
-            }
-            Parser::with_resolver(self.groups()?, None)
-        } else {
-            Parser::default()
-        };
-        let set: NodeSet<IdRangeList> = parser.parse(word).map_err(|e| format!("'{word}': {e}"))?;
-        match set.len() {
-            0 => Err(format!("'{word}' names no host")),
-            n if n > MAX_SET => Err(format!(
-                "'{word}' names {n} hosts; a set may name {MAX_SET} at most"
-            )),
-            _ => Ok(set.iter().collect()),
+        if !word.contains('@') {
+            return expand_with(&Parser::default(), word);
         }
-    }
-
-    /// ClusterShell's group configuration.
-    fn groups(&mut self) -> Result<&Resolver, String> {
-        if self.groups.is_none() {
-            let read = Resolver::from_config()
-                .map_err(|e| format!("ClusterShell's group configuration: {e}"))?;
-            self.groups = Some(read);
+        // "All groups" runs each source's list command, which the nodeset
+        // crate cannot be told has failed.
+        if word.contains("@*") || word.contains(":*") {
+            return Err(format!("'{word}': all groups (@*) cannot be asked"));
         }
         self.groups
-            .as_ref()
-            .ok_or_else(|| "ClusterShell's group configuration is missing".to_owned())
+            .get_or_insert_with(Groups::from_config)
+            .expand(word)
+    }
+}
+
+/// The hosts `word` names, as `parser` reads it.
+///
+/// # Errors
+/// The set is not well formed, names no host, or more than [`MAX_SET`].
+pub(crate) fn expand_with(parser: &Parser, word: &str) -> Result<Vec<String>, String> {
+    let set: NodeSet<IdRangeList> = parser.parse(word).map_err(|e| format!("'{word}': {e}"))?;
+    match set.len() {
+        0 => Err(format!("'{word}' names no host")),
+        n if n > MAX_SET => Err(format!(
+            "'{word}' names {n} hosts; a set may name {MAX_SET} at most"
+        )),
+        _ => Ok(set.iter().collect()),
     }
 }
 

@@ -1,7 +1,8 @@
 //! `ruptime`, the client of the ruptime suite: it asks hosts for their uptime.
 //!
 //! - [`cli`]: the command line; [`hosts`]: the host sets from arguments
-//!   and files (or the fleet file), expanded.
+//!   and files (or the fleet file), expanded; [`clustershell`]: the groups
+//!   they name.
 //! - [`target`]: a host as named, and its addresses.
 //! - [`query`]: asking: each mode's state machine, the loop that asks many
 //!   hosts at once, fork mode, and discovery; [`progress`]: its live line.
@@ -18,6 +19,7 @@
 //! [`run`] puts them together.
 
 pub mod cli;
+pub(crate) mod clustershell;
 pub mod escape;
 pub(crate) mod fold;
 #[cfg(feature = "fuzzing")]

@@ -128,6 +128,7 @@ pub fn rows(
         if rows.len() % GIVE_BACK == 0 {
             targets.shrink_to_fit();
             outcomes.shrink_to_fit();
+            took.shrink_to_fit();
         }
     }
     rows.reverse();

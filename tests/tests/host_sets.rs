@@ -236,6 +236,40 @@ fn a_bad_expression_is_a_usage_error_that_names_it() {
 }
 
 #[test]
+fn a_group_source_that_hangs_or_a_list_that_never_ends_is_a_usage_error() {
+    let home = TempDir::new().unwrap();
+    clustershell(home.path());
+    let conf = home
+        .path()
+        .join(".local/etc/clustershell/groups.conf.d/slow.conf");
+    // Ends by itself 2 s after the client has given up on it.
+    fs::write(&conf, "[slow]\nmap: sleep 12; echo node01\n").unwrap();
+    let mut command = Command::new(bin("ruptime"));
+    command
+        .arg("@slow:web")
+        .env("HOME", home.path())
+        .env_remove("XDG_CONFIG_HOME");
+    let out = run_command(command, Duration::from_secs(60));
+    assert_eq!(
+        (out.code(), out.stderr.as_str()),
+        (
+            2,
+            "ruptime: '@slow:web': ClusterShell's group sources gave no answer within 10 s\n"
+        )
+    );
+    assert!(out.elapsed < Duration::from_secs(12), "{:?}", out.elapsed);
+
+    let out = ruptime(&["-f", "/dev/zero"]);
+    assert_eq!(
+        (out.code(), out.stderr.as_str()),
+        (
+            2,
+            "ruptime: /dev/zero: longer than 64 MiB: not a host list\n"
+        )
+    );
+}
+
+#[test]
 fn addresses_in_brackets_are_addresses_not_ranges() {
     let daemon = Daemon::start(&["-l", "::1", "-l", "127.0.0.1"]);
     let port = daemon.port().to_string();

@@ -22,8 +22,9 @@ struct Run {
 
 /// Runs `ruptime ARGS HOST` (with -w 2), sampling its memory high-water mark.
 fn ask(mode: &str, host: &str) -> Run {
+    let ruptime = bin("ruptime");
     let start = Instant::now();
-    let mut child = Command::new(bin("ruptime"))
+    let mut child = Command::new(ruptime)
         .args(["-m", mode, "-w", "2", host])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -163,4 +164,33 @@ fn nothing_at_all_is_a_failure_told_on_stderr() {
     });
     let run = ask("dgram", &empty.host());
     assert_failed(&run, &empty.host(), "an empty datagram came back");
+}
+
+#[test]
+fn a_reply_followed_by_a_reset_is_still_the_answer() {
+    let line = b" 10:00:00 up 7 min,  1 user,  load average: 1.25, 0.80, 0.31\n";
+    let reset = || {
+        FakeServer::tcp(move |mut conn: TcpStream| {
+            conn.write_all(line).unwrap();
+            // Closed abortively: the line, then a reset in place of a FIN.
+            socket2::SockRef::from(&conn)
+                .set_linger(Some(Duration::ZERO))
+                .unwrap();
+        })
+    };
+    let (a, b) = (reset(), reset());
+    // One host (asked by the blocking driver, or a child in fork mode), and
+    // two (the fleet loop).
+    for mode in ["stream", "fork"] {
+        for hosts in [vec![a.host()], vec![a.host(), b.host()]] {
+            let mut args = vec!["-m", mode, "-w", "5", "--json"];
+            args.extend(hosts.iter().map(String::as_str));
+            let out = ruptime_tests::process::ruptime(&args);
+            let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            for row in rows.as_array().unwrap() {
+                assert_eq!(row["up"], true, "{mode}: {row}");
+                assert_eq!(row["uptime_seconds"], 420, "{mode}: {row}");
+            }
+        }
+    }
 }

@@ -107,6 +107,11 @@ impl Datagram {
             .map(|sent| now.saturating_duration_since(sent))
     }
 
+    /// When the query must end.
+    pub(super) fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
     /// How many times the request has been sent.
     pub(super) fn sends(&self) -> u32 {
         self.sends

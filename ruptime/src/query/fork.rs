@@ -22,7 +22,7 @@ use ruptime_common::child::fork_child;
 use ruptime_common::oserror::describe;
 use ruptime_common::resolve::Proto;
 
-use super::options::Options;
+use super::options::{Bounds, Options};
 use super::outcome::{Answer, Outcome, QueryError};
 use super::watch::{TICK, Watch};
 use crate::target::Target;
@@ -84,7 +84,7 @@ pub(super) fn ask_all(
             }
         }
     }
-    let silence = options.timeout + GRACE;
+    let silence = (options.timeout + GRACE).saturating_add(between_hosts(&options.pace, k));
     while !children.is_empty() {
         for i in readable(&children).into_iter().rev() {
             let mut buf = [0u8; 16 * 1024];
@@ -136,6 +136,13 @@ pub(super) fn ask_all(
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err(QueryError::Failed("not asked".to_owned()))))
         .collect()
+}
+
+/// The longest a child may go between two hosts it begins: at its share of
+/// the floor, which is never above the ceiling (`--pace 20` and 64
+/// children: a host every 3.2 s).
+fn between_hosts(pace: &Bounds, k: usize) -> Duration {
+    Duration::try_from_secs_f64(1.0 / pace.shared(k).floor).unwrap_or(Duration::MAX)
 }
 
 /// Fails, with `why`, every host of `child`'s share that has no outcome yet.
@@ -301,6 +308,14 @@ fn finish(child: &Child) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_child_may_be_as_slow_as_its_share_of_the_pace() {
+        let ms = Duration::from_millis;
+        assert_eq!(between_hosts(&Bounds::new(20, None), 64), ms(3_200));
+        assert_eq!(between_hosts(&Bounds::default(), 64), ms(128));
+        assert_eq!(between_hosts(&Bounds::new(0, Some(1_000)), 1), ms(1));
+    }
 
     #[test]
     fn records_survive_any_split() {

@@ -168,16 +168,11 @@ impl Groups {
         Some((*at).max(self.run.next_token(now)))
     }
 
-    /// A host of `group` answered: `round_trip` after it was asked if it
-    /// was asked once only, `latency` that less the loop's own delay.
-    pub(super) fn answered(
-        &mut self,
-        group: u32,
-        round_trip: Option<Duration>,
-        latency: Option<Duration>,
-    ) {
+    /// A host of `group` answered, `round_trip` after it was asked if it
+    /// was asked once only, of which up to `lag` may be the loop's own.
+    pub(super) fn answered(&mut self, group: u32, round_trip: Option<Duration>, lag: Duration) {
         if let Some(g) = self.groups.get_mut(group as usize) {
-            g.rate.answered(latency);
+            g.rate.answered(round_trip, lag);
             if let Some(rtt) = round_trip {
                 g.round_trip.sample(rtt);
             }
@@ -292,7 +287,7 @@ mod tests {
         for _ in 0..3 {
             let begun = drain(&mut groups, now);
             for _ in &begun {
-                groups.answered(g, Some(ms(1)), Some(ms(1)));
+                groups.answered(g, Some(ms(1)), Duration::ZERO);
             }
             now += ms(10);
         }

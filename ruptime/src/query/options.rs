@@ -54,7 +54,7 @@ impl Bounds {
 
     /// A group's first rate.
     pub fn start(&self) -> f64 {
-        self.start.clamp(self.floor, self.ceiling)
+        self.start.max(self.floor).min(self.ceiling)
     }
 
     /// One `k`th of each bound: the share of one of `k` processes.

@@ -9,19 +9,22 @@
 //! start), then by a quarter. A sign of overload halves it, once per round and not
 //! below the floor ([`Bounds`]), and ends the doubling:
 //!
-//! - a standing queue: even the quickest answer of the round came later
-//!   than the quickest ever by more than [`QUEUE`] (a daemon's accept
-//!   queue or receive buffer filling, long before it overflows);
-//! - a connection that took far longer than the round trip (its SYN was
-//!   sent again: a backlog overflowed);
-//! - replies missing past the round trip (datagrams sent again,
-//!   connections opened beside silent ones), in a group that answers, for
+//! - a standing queue: even the quickest answer of the round (less the
+//!   time this host's own loop was busy before it saw it) came later than
+//!   the quickest ever by more than [`QUEUE`] (a daemon's accept queue or
+//!   receive buffer filling, long before it overflows); while the queue a
+//!   halving drains, it only holds the rate;
+//! - a connection whose SYN was sent again (a backlog overflowed), as
+//!   `TCP_INFO` tells of one that took far longer than the round trip;
+//! - replies missing past the round trip (a datagram's first resend, a
+//!   silent connection's first companion), in a group that answers, for
 //!   more than a quarter of the hosts heard of in the round;
 //! - `EAGAIN` or `ENOBUFS` on a send or a connect: this host's own buffers
 //!   are full;
 //! - refusals in a burst from a group that answers otherwise (a daemon or a
-//!   firewall shedding load). A group where every host refuses has
-//!   nothing listening: nothing to slow down for.
+//!   firewall shedding load): a share of the round well above the group's
+//!   usual one. Hosts where nothing listens refuse every round: nothing to
+//!   slow down for.
 //!
 //! A group that never answers (a silent subnet, hung daemons) keeps its
 //! first rate: nothing says it can take more, nor that it is overloaded.
@@ -40,8 +43,12 @@ pub(super) const QUEUE: Duration = Duration::from_millis(5);
 /// The share of the rate a round must use for the rate to rise.
 const USED: f64 = 0.5;
 
-/// The refusals in one round, from a group that answers, that make a burst.
+/// The refusals in one round, from a group that answers, that may make a
+/// burst.
 const REFUSAL_BURST: u32 = 8;
+
+/// How far above the group's usual share of refusals a round's must be.
+const REFUSAL_RISE: f64 = 0.25;
 
 /// A sign of overload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +88,8 @@ pub(super) struct Rate {
     round: Round,
     /// Until then, a queue seen is the one the last backing off drains.
     draining: Option<Instant>,
+    /// The share of the hosts heard of that refuse, smoothed over rounds.
+    refusals: f64,
 }
 
 impl Rate {
@@ -95,6 +104,7 @@ impl Rate {
             began: now,
             round: Round::default(),
             draining: None,
+            refusals: 0.0,
         }
     }
 
@@ -104,12 +114,16 @@ impl Rate {
     }
 
     /// A host answered, `latency` after it was asked (if it was asked once
-    /// only, which makes the time a clean sample).
-    pub(super) fn answered(&mut self, latency: Option<Duration>) {
+    /// only, which makes the time a clean sample), of which up to `lag` may
+    /// be this host's own loop, busy before it saw the answer.
+    pub(super) fn answered(&mut self, latency: Option<Duration>, lag: Duration) {
         self.answered = true;
         self.round.answers += 1;
         if let Some(latency) = latency {
-            self.round.quickest = Some(self.round.quickest.map_or(latency, |q| q.min(latency)));
+            // The quickest ever as measured; the round's with the lag
+            // taken off: a busy loop is never taken for a queue.
+            let least = latency.saturating_sub(lag);
+            self.round.quickest = Some(self.round.quickest.map_or(least, |q| q.min(least)));
             self.quickest = Some(self.quickest.map_or(latency, |q| q.min(latency)));
         }
     }
@@ -143,15 +157,17 @@ impl Rate {
         let round = std::mem::take(&mut self.round);
         self.began = now;
         let before = self.per_second;
-        if self.overloaded(&round, now) {
+        let queue = self.queue_stands(&round);
+        let draining = self.draining.is_some_and(|until| now < until);
+        let refusals = self.refusal_burst(&round);
+        if (queue && !draining) || self.overloaded(&round) || refusals {
             self.per_second = (self.per_second / 2.0).max(self.bounds.floor);
             self.doubling = false;
             self.draining = Some(now + length * 2);
-        } else if round.answers > 0 && self.used(&round, lasted) {
+        } else if !queue && round.answers > 0 && self.used(&round, lasted) {
             let factor = if self.doubling { 2.0 } else { 1.25 };
             self.per_second = (self.per_second * factor).min(self.bounds.ceiling);
         }
-
         self.per_second != before
     }
 
@@ -162,19 +178,36 @@ impl Rate {
         f64::from(round.begun) >= self.per_second * lasted.as_secs_f64() * USED
     }
 
-    /// Whether `round` showed a sign of overload.
-    fn overloaded(&self, round: &Round, now: Instant) -> bool {
-        let queue = match (round.quickest, self.quickest) {
+    /// Whether even the quickest answer of `round` came [`QUEUE`] later
+    /// than the quickest ever.
+    fn queue_stands(&self, round: &Round) -> bool {
+        match (round.quickest, self.quickest) {
             (Some(round), Some(ever)) => round > ever + QUEUE,
             _ => false,
-        };
-        let draining = self.draining.is_some_and(|until| now < until);
-        let ended = round.answers + round.missing;
-        (queue && !draining)
-            || round.slow_connects > 0
+        }
+    }
+
+    /// Whether `round` showed a sign of overload other than a queue.
+    fn overloaded(&self, round: &Round) -> bool {
+        let heard = round.answers + round.missing + round.refused;
+        round.slow_connects > 0
             || round.no_buffers > 0
-            || (round.missing > 1 && round.missing * 4 > ended)
-            || (self.answered && round.refused >= REFUSAL_BURST)
+            || (round.missing > 1 && round.missing * 4 > heard)
+    }
+
+    /// Whether `round`'s refusals came in a burst: many, from a group that
+    /// answers, and a share of the hosts heard of well above the group's
+    /// usual one (hosts where nothing listens refuse in every round); the
+    /// usual share follows.
+    fn refusal_burst(&mut self, round: &Round) -> bool {
+        let heard = round.answers + round.missing + round.refused;
+        if heard == 0 {
+            return false;
+        }
+        let share = f64::from(round.refused) / f64::from(heard);
+        let usual = self.refusals;
+        self.refusals = usual + (share - usual) / 4.0;
+        self.answered && round.refused >= REFUSAL_BURST && share > usual + REFUSAL_RISE
     }
 }
 
@@ -195,7 +228,7 @@ mod tests {
             rate.begun();
         }
         for _ in 0..n {
-            rate.answered(Some(latency));
+            rate.answered(Some(latency), Duration::ZERO);
         }
         rate.tick(at, None)
     }
@@ -216,24 +249,39 @@ mod tests {
         // Even the quickest answer waits 6 ms more: a queue stands.
         assert!(busy_round(&mut rate, t0 + ms(30), 10, ms(7)));
         assert_eq!(rate.per_second(), 2.0 * START);
-        // While it drains, the same queue is not counted again...
-        assert!(busy_round(&mut rate, t0 + ms(40), 10, ms(7)));
-        assert_eq!(
-            rate.per_second(),
-            2.5 * START,
-            "a quarter more, no doubling"
-        );
-        // ... but past that it is.
-        busy_round(&mut rate, t0 + ms(50), 10, ms(1));
+        // While it drains, the same queue only holds the rate...
+        assert!(!busy_round(&mut rate, t0 + ms(40), 10, ms(7)));
+        assert_eq!(rate.per_second(), 2.0 * START);
+        // ... gone, the rate rises by a quarter, no more doubling...
+        assert!(busy_round(&mut rate, t0 + ms(50), 10, ms(1)));
+        assert_eq!(rate.per_second(), 2.5 * START);
+        // ... and past the draining a queue halves it again.
         assert!(busy_round(&mut rate, t0 + ms(80), 10, ms(9)));
-        assert!(rate.per_second() < 2.5 * START);
+        assert_eq!(rate.per_second(), 1.25 * START);
+    }
+
+    #[test]
+    fn a_busy_loop_is_not_taken_for_a_queue() {
+        let t0 = Instant::now();
+        let mut rate = Rate::new(Bounds::default(), t0);
+        busy_round(&mut rate, t0 + ms(10), 10, ms(1));
+        assert_eq!(rate.per_second(), 2.0 * START);
+        // Answers seen 30 ms late, the loop busy 30 ms before it saw them.
+        for _ in 0..100 {
+            rate.begun();
+        }
+        rate.answered(Some(ms(31)), ms(30));
+        assert!(rate.tick(t0 + ms(20), None));
+        assert_eq!(rate.per_second(), 4.0 * START, "no queue: still doubling");
+        // The quickest ever stays what was measured, never the lag taken off.
+        assert_eq!(rate.quickest, Some(ms(1)));
     }
 
     #[test]
     fn holds_when_the_rate_was_not_used_or_nobody_answered() {
         let t0 = Instant::now();
         let mut rate = Rate::new(Bounds::default(), t0);
-        rate.answered(Some(ms(1)));
+        rate.answered(Some(ms(1)), Duration::ZERO);
         for _ in 0..24 {
             rate.begun();
         }
@@ -290,12 +338,27 @@ mod tests {
         }
         assert!(!nothing_listens.tick(t0 + ms(10), None));
         let mut shedding = Rate::new(Bounds::default(), t0);
-        shedding.answered(Some(ms(1)));
+        shedding.answered(Some(ms(1)), Duration::ZERO);
         for _ in 0..REFUSAL_BURST {
             shedding.sign(Sign::Refused);
         }
         assert!(shedding.tick(t0 + ms(10), None));
         assert_eq!(shedding.per_second(), START / 2.0);
+        // Half the group has nothing listening: refusals every round, as
+        // usual, are no burst once the usual share has caught up.
+        let mut half = Rate::new(Bounds::default(), t0);
+        let mut halved = 0;
+        for i in 1..=40 {
+            half.answered(Some(ms(1)), Duration::ZERO);
+            for _ in 0..REFUSAL_BURST {
+                half.answered(Some(ms(1)), Duration::ZERO);
+                half.sign(Sign::Refused);
+            }
+            let before = half.per_second();
+            half.tick(t0 + ms(10 * i), None);
+            halved += usize::from(half.per_second() < before);
+        }
+        assert!(halved <= 3, "halved {halved} times");
     }
 
     #[test]
@@ -309,7 +372,7 @@ mod tests {
         for _ in 0..1000 {
             far.begun();
         }
-        far.answered(Some(ms(100)));
+        far.answered(Some(ms(100)), Duration::ZERO);
         assert!(
             !far.tick(t0 + ms(100), Some(ms(100))),
             "a round is two round trips"

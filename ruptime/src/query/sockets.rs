@@ -4,7 +4,9 @@
 //! query closed. The event loop and the blocking query both use them.
 
 use std::io;
+use std::mem::{MaybeUninit, offset_of, size_of};
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use ruptime_common::oserror::describe;
@@ -119,8 +121,52 @@ impl Sockets {
     }
 }
 
+/// How many segments of `socket`'s connection the kernel sent again, its
+/// SYN included (`TCP_INFO`'s `tcpi_total_retrans`); `None` if it cannot
+/// tell.
+#[allow(unsafe_code)]
+pub(super) fn retransmissions(socket: &Socket) -> Option<u32> {
+    let mut info = MaybeUninit::<libc::tcp_info>::zeroed();
+    let mut len = libc::socklen_t::try_from(size_of::<libc::tcp_info>()).ok()?;
+    // SAFETY: `info` is `len` bytes, writable; getsockopt writes at most
+    // that many and sets `len` to how many it wrote; the descriptor is the
+    // socket's, open for the call.
+    let done = unsafe {
+        libc::getsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_TCP,
+            libc::TCP_INFO,
+            info.as_mut_ptr().cast(),
+            &raw mut len,
+        )
+    };
+    let needed = offset_of!(libc::tcp_info, tcpi_total_retrans) + size_of::<u32>();
+    if done != 0 || (len as usize) < needed {
+        return None;
+    }
+    // SAFETY: zeroed first, so every byte is initialised whatever the
+    // kernel wrote, and `tcp_info` holds integers only.
+    Some(unsafe { info.assume_init() }.tcpi_total_retrans)
+}
+
 /// Whether `error` says this host's own buffers or ports are short (a
 /// send or a connect that would block, `ENOBUFS`).
 pub(super) fn is_out_of_buffers(error: &io::Error) -> bool {
     error.kind() == io::ErrorKind::WouldBlock || error.raw_os_error() == Some(libc::ENOBUFS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    #[test]
+    fn a_connection_made_at_once_sent_nothing_again() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let socket = connecting(&listener.local_addr().unwrap(), Proto::Tcp).unwrap();
+        let _accepted = listener.accept().unwrap();
+        assert_eq!(retransmissions(&socket), Some(0));
+        let datagram = connecting(&listener.local_addr().unwrap(), Proto::Udp).unwrap();
+        assert_eq!(retransmissions(&datagram), None, "not a TCP socket");
+    }
 }

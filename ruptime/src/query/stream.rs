@@ -95,6 +95,16 @@ impl Reading {
         })
     }
 
+    /// What the reply comes to when reading fails with `error`: a complete
+    /// uptime line in hand is the answer (the peer reset the connection
+    /// after writing it); otherwise the error.
+    pub(super) fn failed(&mut self, error: io::Error) -> Outcome {
+        match Verdict::of(&self.reply) {
+            Verdict::Uptime(_) => Ok(Answer::new(std::mem::take(&mut self.reply), self.from)),
+            _ => Err(QueryError::Receive(error)),
+        }
+    }
+
     /// How much has come.
     fn len(&self) -> usize {
         self.reply.len()
@@ -282,11 +292,14 @@ impl Stream {
 
     /// Reading connection `slot` failed with `error`.
     pub(super) fn receive_failed(&mut self, slot: usize, error: io::Error) -> Step {
-        self.drop_connection(slot);
-        if self.alive() > 0 {
+        let outcome = match self.connections.get_mut(slot).and_then(Option::take) {
+            Some(Connection::Reading(mut reading)) => reading.failed(error),
+            _ => Err(QueryError::Receive(error)),
+        };
+        if outcome.is_err() && self.alive() > 0 {
             return Step::Wait(self.next_wake());
         }
-        Step::Done(Err(QueryError::Receive(error)))
+        Step::Done(outcome)
     }
 
     /// A wake-up at `now`: the deadline, the next round of attempts, or
@@ -522,6 +535,36 @@ mod tests {
         q.received(0, LINE);
         match q.woke(end, None) {
             Step::Done(Ok(answer)) => assert_eq!(answer.reply, LINE),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_whole_line_before_a_reset_is_the_answer_and_a_part_is_not() {
+        let t0 = Instant::now();
+        let start = || {
+            let (mut q, _) = Stream::start(
+                vec![addr("10.0.0.1:1")],
+                t0 + ms(5000),
+                t0,
+                &options(),
+                None,
+            )
+            .unwrap();
+            q.made(0);
+            q
+        };
+        let reset = || io::Error::from_raw_os_error(libc::ECONNRESET);
+        let mut whole = start();
+        whole.received(0, LINE);
+        match whole.receive_failed(0, reset()) {
+            Step::Done(Ok(answer)) => assert_eq!(answer.reply, LINE),
+            other => panic!("{other:?}"),
+        }
+        let mut part = start();
+        part.received(0, &LINE[..20]);
+        match part.receive_failed(0, reset()) {
+            Step::Done(Err(e)) => assert_eq!(e.to_string(), "recv error: Connection reset by peer"),
             other => panic!("{other:?}"),
         }
     }

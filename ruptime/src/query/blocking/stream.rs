@@ -49,7 +49,7 @@ pub(in crate::query) fn ask(
             Err(e) if e.kind() == io::ErrorKind::TimedOut => {
                 return reading.at_deadline(options.timeout);
             }
-            Err(e) => return Err(QueryError::Receive(e)),
+            Err(e) => return reading.failed(e),
         }
     }
 }

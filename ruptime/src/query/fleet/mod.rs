@@ -180,7 +180,8 @@ impl Fleet<'_> {
             if self.left == 0 {
                 break;
             }
-            self.busy = Instant::now().saturating_duration_since(woke);
+            let now = Instant::now();
+            self.busy = now.saturating_duration_since(woke);
             let mut n = self.wait(&mut events, now);
             woke = Instant::now();
             loop {
@@ -234,12 +235,14 @@ impl Fleet<'_> {
                 break;
             }
         }
-        self.release(now);
+        self.release();
     }
 
-    /// Begins the hosts whose group's turn it is, as the window allows.
-    fn release(&mut self, now: Instant) {
+    /// Begins the hosts whose group's turn it is, as the window allows,
+    /// each counting its time from when it begins.
+    fn release(&mut self) {
         while self.has_room() {
+            let now = Instant::now();
             let Some((group, host)) = self.groups.next(now) else {
                 return;
             };
@@ -266,9 +269,11 @@ impl Fleet<'_> {
                             let deadline = deadline + now.saturating_duration_since(since);
                             self.start(slot, addrs, deadline, now);
                         }
-                        other => {
-                            slot.query = other;
-                            self.slots.put(slot);
+                        _ => {
+                            // Only a host looked up waits by its slot.
+                            slot.query = Query::Queued(Vec::new(), now, now);
+                            let lost = QueryError::Failed("lost its turn".to_owned());
+                            self.settle(slot, Some(Err(lost)));
                         }
                     }
                 }
@@ -408,9 +413,16 @@ impl Fleet<'_> {
     /// group's turn.
     fn queue(&mut self, mut slot: Slot, addrs: Vec<SocketAddr>, deadline: Instant, now: Instant) {
         self.resolving -= 1;
+        // No longer looked up: counted as such no more, even if it ends here.
+        slot.query = Query::Queued(Vec::new(), deadline, now);
         let Some(&first) = addrs.first() else {
             return self.settle(slot, Some(Err(QueryError::Failed("no address".to_owned()))));
         };
+        if now >= deadline {
+            // Looked up as its time ran out: nothing was asked.
+            let late = QueryError::lookup_unanswered(self.options.timeout);
+            return self.settle(slot, Some(Err(late)));
+        }
         slot.group = self.groups.of(first, now);
         self.groups
             .wait(slot.group, Waiting::Slot(slot.id, slot.generation), now);

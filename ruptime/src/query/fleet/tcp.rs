@@ -9,14 +9,15 @@ use ruptime_common::resolve::Proto;
 
 use super::super::outcome::Outcome;
 use super::super::rate::Sign;
-use super::super::sockets::is_out_of_buffers;
-use super::super::stream;
+use super::super::sockets::{is_out_of_buffers, retransmissions};
+use super::super::stream::{self, MAX_CONNECTIONS};
 use super::{Fleet, Query, Slot};
 
 impl Fleet<'_> {
-    /// A stream host's timer at `now`: its deadline (a connection made
-    /// but silent, which no event told, is seen first), or another
-    /// connection beside silent ones; the outcome once it is over.
+    /// A stream host's timer at `now`: its deadline, or another
+    /// connection beside silent ones; the outcome once it is over. At the
+    /// deadline a connection made but silent, which no event told, is seen
+    /// first, and what came since the last wait is read.
     pub(super) fn stream_woke(&mut self, slot: &mut Slot, now: Instant) -> Option<Outcome> {
         let Query::Stream(machine, sockets) = &mut slot.query else {
             return None;
@@ -30,11 +31,19 @@ impl Fleet<'_> {
                     machine.made(i);
                 }
             }
+            for i in 0..MAX_CONNECTIONS {
+                if let Some(step) = self.read_connection(slot, i, false) {
+                    return self.stream_step(slot, step, now);
+                }
+            }
         }
+        let Query::Stream(machine, _) = &mut slot.query else {
+            return None;
+        };
         let beside = machine.beside();
         let step = machine.woke(now, self.hedge(slot.group));
-        if machine.beside() > beside {
-            // Silent past the round trip: another connection.
+        if beside == 0 && machine.beside() > 0 {
+            // Silent past the round trip: a companion, the host's first.
             self.groups.sign(slot.group, Sign::Missing);
         }
         self.stream_step(slot, step, now)
@@ -103,6 +112,7 @@ impl Fleet<'_> {
             // reply, its end, or its failure.
             if flags.contains(EpollFlags::EPOLLERR)
                 && let Ok(Some(e)) | Err(e) = socket.take_error()
+                && never_made(&e)
             {
                 if e.kind() == io::ErrorKind::ConnectionRefused {
                     self.groups.sign(slot.group, Sign::Refused);
@@ -111,17 +121,33 @@ impl Fleet<'_> {
                 self.close(&mut sockets[i]);
                 return Some(step);
             }
+            // Made (a reset after it, if any, comes after what was sent);
+            // far later than the round trip, and the kernel sent its SYN
+            // again: a backlog on the way overflowed.
             if machine
                 .connect_time(i, now)
                 .is_some_and(|took| took > self.syn_again(slot.group))
+                && retransmissions(socket).is_some_and(|n| n > 0)
             {
                 self.groups.sign(slot.group, Sign::SlowConnect);
             }
             machine.made(i);
         }
-        // The peer's end came with this event: once a read has taken all
-        // there was, the end follows, without another read.
-        let ending = flags.contains(EpollFlags::EPOLLRDHUP);
+        self.read_connection(slot, i, flags.contains(EpollFlags::EPOLLRDHUP))
+    }
+
+    /// Reads connection `i` of a stream host, made, as far as it goes (with
+    /// `ending`, the peer's end came with the event: once a read has taken
+    /// all there was, the end follows, without another read); the
+    /// machine's next step, unless it waits.
+    fn read_connection(&mut self, slot: &mut Slot, i: usize, ending: bool) -> Option<stream::Step> {
+        let Query::Stream(machine, sockets) = &mut slot.query else {
+            return None;
+        };
+        let socket = sockets.get(i)?.as_ref()?;
+        if machine.is_connecting(i) {
+            return None;
+        }
         loop {
             let n = match (&*socket).read(&mut self.buf) {
                 Ok(n) => n,
@@ -149,4 +175,13 @@ impl Fleet<'_> {
             }
         }
     }
+}
+
+/// Whether `error`, on a connection being made, says it never was (rather
+/// than that it was made, then reset).
+fn never_made(error: &io::Error) -> bool {
+    !matches!(
+        error.raw_os_error(),
+        Some(libc::ECONNRESET | libc::EPIPE | libc::ECONNABORTED)
+    )
 }

@@ -44,14 +44,13 @@ impl Fleet<'_> {
         rtt + SYN_AGAIN
     }
 
-    /// A host of `group` answered at `now`, `round_trip` after it was asked
-    /// if it was asked once only.
+    /// A host of `group` answered, `round_trip` after it was asked if it
+    /// was asked once only.
     pub(super) fn answered(&mut self, group: u32, round_trip: Option<Duration>) {
         if let Some(rtt) = round_trip {
             self.round_trip.sample(rtt);
         }
         // The answer may have waited while the loop worked.
-        let latency = round_trip.map(|rtt| rtt.saturating_sub(self.busy));
-        self.groups.answered(group, round_trip, latency);
+        self.groups.answered(group, round_trip, self.busy);
     }
 }

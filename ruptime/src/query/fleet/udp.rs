@@ -13,9 +13,20 @@ use super::super::trace::Untraced;
 use super::{Fleet, Query, Slot};
 
 impl Fleet<'_> {
-    /// A datagram host's timer at `now`: a resend, or its deadline; the
-    /// outcome once it is over.
+    /// A datagram host's timer at `now`: a resend, or its deadline (what
+    /// came since the last wait read first); the outcome once it is over.
     pub(super) fn dgram_woke(&mut self, slot: &mut Slot, now: Instant) -> Option<Outcome> {
+        let Query::Dgram(machine, sockets) = &mut slot.query else {
+            return None;
+        };
+        if now >= machine.deadline() {
+            let open: Vec<usize> = sockets.open_ones().map(|(i, _)| i).collect();
+            for i in open {
+                if let Some(outcome) = self.read_replies(slot, i) {
+                    return self.dgram_step(slot, dgram::Step::Done(outcome), now);
+                }
+            }
+        }
         let Query::Dgram(machine, _) = &mut slot.query else {
             return None;
         };
@@ -37,8 +48,8 @@ impl Fleet<'_> {
         };
         let at = match step {
             dgram::Step::Send(at) => {
-                if machine.sends() > 1 {
-                    // No reply past the round trip: sent again.
+                if machine.sends() == 2 {
+                    // No reply past the round trip: sent again, a first time.
                     self.groups.sign(group, Sign::Missing);
                 }
                 if sockets.send(machine, &mut Untraced) {
@@ -70,6 +81,19 @@ impl Fleet<'_> {
         i: usize,
         now: Instant,
     ) -> Option<dgram::Step> {
+        if let Some(outcome) = self.read_replies(slot, i) {
+            return Some(dgram::Step::Done(outcome));
+        }
+        let Query::Dgram(machine, sockets) = &mut slot.query else {
+            return None;
+        };
+        self.sockets -= sockets.close_unused(machine);
+        Some(machine.due(now, self.resend(slot.group)))
+    }
+
+    /// Reads what socket `i` of a datagram host holds: the outcome, if an
+    /// answer (or a reply too long or empty) is there.
+    fn read_replies(&mut self, slot: &mut Slot, i: usize) -> Option<Outcome> {
         let Query::Dgram(machine, sockets) = &mut slot.query else {
             return None;
         };
@@ -90,13 +114,12 @@ impl Fleet<'_> {
                 self.groups.sign(slot.group, Sign::Refused);
             }
             if let Some(outcome) = machine.received(i, got) {
-                return Some(dgram::Step::Done(outcome));
+                return Some(outcome);
             }
             if failed && !machine.is_open(i) {
-                break;
+                return None;
             }
         }
-        self.sockets -= sockets.close_unused(machine);
-        Some(machine.due(now, self.resend(slot.group)))
+        None
     }
 }

@@ -439,6 +439,15 @@ mod tests {
 
     const LINE: &[u8] = b" 10:00:00 up 1 min,  0 user,  load average: 0.00, 0.00, 0.00\n";
 
+    /// A query begun at `t0` with 5 s to go, its first connection made.
+    fn connected(t0: Instant) -> Stream {
+        let end = t0 + ms(5000);
+        let (mut q, _) =
+            Stream::start(vec![addr("10.0.0.1:1")], end, t0, &options(), None).unwrap();
+        q.made(0);
+        q
+    }
+
     #[test]
     fn connects_reads_to_the_end_and_answers() {
         let t0 = Instant::now();
@@ -528,12 +537,9 @@ mod tests {
     #[test]
     fn a_whole_line_in_hand_at_the_deadline_is_the_answer() {
         let t0 = Instant::now();
-        let end = t0 + ms(5000);
-        let (mut q, _) =
-            Stream::start(vec![addr("10.0.0.1:1")], end, t0, &options(), None).unwrap();
-        q.made(0);
+        let mut q = connected(t0);
         q.received(0, LINE);
-        match q.woke(end, None) {
+        match q.woke(t0 + ms(5000), None) {
             Step::Done(Ok(answer)) => assert_eq!(answer.reply, LINE),
             other => panic!("{other:?}"),
         }
@@ -542,26 +548,14 @@ mod tests {
     #[test]
     fn a_whole_line_before_a_reset_is_the_answer_and_a_part_is_not() {
         let t0 = Instant::now();
-        let start = || {
-            let (mut q, _) = Stream::start(
-                vec![addr("10.0.0.1:1")],
-                t0 + ms(5000),
-                t0,
-                &options(),
-                None,
-            )
-            .unwrap();
-            q.made(0);
-            q
-        };
         let reset = || io::Error::from_raw_os_error(libc::ECONNRESET);
-        let mut whole = start();
+        let mut whole = connected(t0);
         whole.received(0, LINE);
         match whole.receive_failed(0, reset()) {
             Step::Done(Ok(answer)) => assert_eq!(answer.reply, LINE),
             other => panic!("{other:?}"),
         }
-        let mut part = start();
+        let mut part = connected(t0);
         part.received(0, &LINE[..20]);
         match part.receive_failed(0, reset()) {
             Step::Done(Err(e)) => assert_eq!(e.to_string(), "recv error: Connection reset by peer"),
@@ -612,16 +606,7 @@ mod tests {
 
     #[test]
     fn a_reply_past_the_cap_is_refused() {
-        let t0 = Instant::now();
-        let (mut q, _) = Stream::start(
-            vec![addr("10.0.0.1:1")],
-            t0 + ms(5000),
-            t0,
-            &options(),
-            None,
-        )
-        .unwrap();
-        q.made(0);
+        let mut q = connected(Instant::now());
         let chunk = vec![b'x'; 4096];
         for _ in 0..MAX_REPLY / chunk.len() {
             assert!(matches!(q.received(0, &chunk), Step::Wait(_)));

@@ -18,6 +18,15 @@ use crate::oserror::describe;
 use log::{Level, LevelFilter, Log, Metadata, Record};
 use syslog::{Facility, Formatter3164, LoggerBackend};
 
+/// Writes `line` and a newline to stderr in one `write` (below the pipe's
+/// atomic size): lines of processes that share stderr never interleave, and
+/// a signal that ends the process cannot cut one short.
+pub fn stderr_line(line: fmt::Arguments) {
+    let mut text = line.to_string();
+    text.push('\n');
+    let _ = io::stderr().lock().write_all(text.as_bytes());
+}
+
 /// Where log lines go.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Destination {
@@ -206,7 +215,7 @@ impl Log for Logger {
                 Level::Warn => "warning: ",
                 Level::Info | Level::Debug | Level::Trace => "",
             };
-            let _ = writeln!(io::stderr().lock(), "{}: {label}{message}", self.ident);
+            stderr_line(format_args!("{}: {label}{message}", self.ident));
         }
     }
 

@@ -6,6 +6,8 @@
 //! have one thread, and check it at every fork, in every build.
 
 use std::io;
+use std::thread;
+use std::time::{Duration, Instant};
 
 /// The number of threads of this process, from `/proc/self/stat`.
 pub fn count() -> Option<usize> {
@@ -33,6 +35,22 @@ pub fn ensure_single() -> io::Result<()> {
     }
 }
 
+/// Waits, at most `limit`, until this process runs one thread: a thread
+/// that was just joined is counted out by the kernel a moment after
+/// `join` returns. Then as [`ensure_single`].
+///
+/// # Errors
+/// As [`ensure_single`], once `limit` has passed.
+pub fn settle(limit: Duration) -> io::Result<()> {
+    let start = Instant::now();
+    loop {
+        match ensure_single() {
+            Err(_) if start.elapsed() < limit => thread::sleep(Duration::from_millis(1)),
+            done => return done,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,5 +61,12 @@ mod tests {
         assert!(count().unwrap() >= 2);
         let err = ensure_single().unwrap_err().to_string();
         assert!(err.starts_with("refusing to fork with "), "{err}");
+    }
+
+    #[test]
+    fn settling_waits_only_as_long_as_it_is_told() {
+        let start = Instant::now();
+        assert!(settle(Duration::from_millis(30)).is_err());
+        assert!(start.elapsed() >= Duration::from_millis(30));
     }
 }

@@ -4,7 +4,7 @@
 //! ends (a FIFO), costs the run a usage error after [`LIMIT`], never a hang.
 
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::thread;
+use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use nodeset::{Parser, Resolver};
@@ -20,6 +20,7 @@ pub(crate) struct Groups {
     answers: Receiver<Result<Vec<String>, String>>,
     /// A set went unanswered: the thread is stuck.
     stuck: bool,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl Groups {
@@ -39,7 +40,7 @@ impl Groups {
     fn spawn(read: impl FnOnce() -> Result<Resolver, String> + Send + 'static) -> Groups {
         let (asks, asked) = mpsc::channel::<String>();
         let (answer, answers) = mpsc::channel();
-        thread::spawn(move || {
+        let thread = thread::spawn(move || {
             let resolver = read();
             for word in asked {
                 let hosts = match &resolver {
@@ -55,6 +56,7 @@ impl Groups {
             asks,
             answers,
             stuck: false,
+            thread: Some(thread),
         }
     }
 
@@ -79,6 +81,18 @@ impl Groups {
                 self.stuck = true;
                 Err(format!("'{word}': ClusterShell's group sources failed"))
             }
+        }
+    }
+}
+
+impl Drop for Groups {
+    /// Ends the thread and waits for it, unless it is stuck (the run then
+    /// ends with a usage error): fork mode forks only once it is gone.
+    fn drop(&mut self) {
+        // A sender whose receiver is gone: the thread's channel closes.
+        self.asks = mpsc::channel().0;
+        if let Some(thread) = self.thread.take().filter(|_| !self.stuck) {
+            let _ = thread.join();
         }
     }
 }

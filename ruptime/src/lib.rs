@@ -42,6 +42,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use ruptime_common::duration::show_seconds;
+use ruptime_common::logging::stderr_line;
 use ruptime_common::mode::Mode;
 use ruptime_common::oserror::describe;
 use ruptime_common::resolve::{self, Proto};
@@ -151,7 +152,7 @@ pub fn run(cli: &Cli) -> ExitCode {
         );
     }
     if format == Format::Table && rows.len() > 1 {
-        eprintln!("{}", summary::line(&rows));
+        stderr_line(format_args!("{}", summary::line(&rows)));
     }
     let succeeded = if cli.prometheus {
         true
@@ -184,17 +185,17 @@ fn discover(cli: &Cli, port: u16, options: &Options) -> Result<Vec<Row>, String>
     let found = query::discover::discover(&destinations, options)
         .map_err(|e| format!("--discover: {e}"))?;
     if found.hosts.is_empty() {
-        eprintln!(
+        stderr_line(format_args!(
             "ruptime: --discover: no host answered within {}",
             show_seconds(options.timeout)
-        );
+        ));
     }
     if found.beyond > 0 {
-        eprintln!(
+        stderr_line(format_args!(
             "ruptime: --discover: {} more hosts answered; only the first {} are listed",
             found.beyond,
             query::discover::MAX_HOSTS
-        );
+        ));
     }
     let addrs: Vec<_> = found.hosts.iter().map(|(from, _)| *from).collect();
     let names = names::names(&addrs, cli.numeric, std::time::Instant::now() + NAMING);
@@ -216,6 +217,6 @@ fn port(cli: &Cli, proto: Proto) -> Result<u16, ExitCode> {
 }
 
 fn fail(status: u8, message: &str) -> ExitCode {
-    eprintln!("ruptime: {message}");
+    stderr_line(format_args!("ruptime: {message}"));
     ExitCode::from(status)
 }

@@ -75,7 +75,8 @@ fn single(rows: &[Row], safe: bool, out: &mut impl Write) -> io::Result<()> {
             } else {
                 problem.to_owned()
             };
-            writeln!(err, "ruptime: {}: {problem}", row.host)?;
+            // One write: the line stays whole beside other processes'.
+            err.write_all(format!("ruptime: {}: {problem}\n", row.host).as_bytes())?;
         } else if let Some(reply) = &row.raw {
             if safe {
                 out.write_all(escape(reply, true).as_bytes())?;

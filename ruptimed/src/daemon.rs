@@ -81,6 +81,6 @@ fn wait_for_verdict(read: OwnedFd) -> i32 {
     } else {
         &reason
     };
-    eprintln!("ruptimed: {reason}");
+    ruptime_common::logging::stderr_line(format_args!("ruptimed: {reason}"));
     1
 }

@@ -117,7 +117,9 @@ pub fn run(cli: &Cli) -> Result<(), Fatal> {
         (None, false) => Destination::Syslog,
     };
     if target == Destination::Syslog && !Path::new("/dev/log").exists() {
-        eprintln!("ruptimed: warning: there is no /dev/log; the detached daemon's log is lost");
+        ruptime_common::logging::stderr_line(format_args!(
+            "ruptimed: warning: there is no /dev/log; the detached daemon's log is lost"
+        ));
     }
     let readiness = if cli.foreground {
         None

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use ruptime_common::logging::stderr_line;
 use ruptimed::cli::Cli;
 
 fn main() -> ExitCode {
@@ -11,7 +12,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if log::max_level() == log::LevelFilter::Off {
-                eprintln!("ruptimed: {e}");
+                stderr_line(format_args!("ruptimed: {e}"));
             } else {
                 log::error!("{e}");
             }

@@ -147,12 +147,25 @@ fn host_sets_groups_and_exclusions_as_fleet_tools_write_them() {
     let out = fleet.ask(&["node[01,03-04]", "-x", "node04"]);
     assert_eq!(hosts(&out), names(&["node01", "node03"]), "{out:?}");
 
-    let out = fleet.ask(&["@web", "@racks", "-x", "rack[1-2]-n02", "-x", "@db"]);
-    assert_eq!(
-        hosts(&out),
-        names(&["node01", "node02", "node03", "rack1-n01", "rack2-n01"]),
-        "{out:?}"
-    );
+    // Fork mode forks once the thread that read the groups has ended.
+    for mode in ["stream", "fork"] {
+        let out = fleet.ask(&[
+            "-m",
+            mode,
+            "@web",
+            "@racks",
+            "-x",
+            "rack[1-2]-n02",
+            "-x",
+            "@db",
+        ]);
+        assert_eq!(
+            hosts(&out),
+            names(&["node01", "node02", "node03", "rack1-n01", "rack2-n01"]),
+            "{mode}: {out:?}"
+        );
+        assert_eq!(out.stderr, "5 hosts: 5 up, 0 down\n", "{mode}");
+    }
     let out = fleet.ask(&["@lab:broken", "@script:7"]);
     assert_eq!(out.code(), 1);
     assert_eq!(

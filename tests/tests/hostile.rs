@@ -167,29 +167,39 @@ fn nothing_at_all_is_a_failure_told_on_stderr() {
 }
 
 #[test]
-fn a_reply_followed_by_a_reset_is_still_the_answer() {
+fn a_reply_followed_by_a_reset_is_the_answer_only_when_whole() {
     let line = b" 10:00:00 up 7 min,  1 user,  load average: 1.25, 0.80, 0.31\n";
-    let reset = || {
+    // Closed abortively: the bytes, then a reset in place of a FIN.
+    let reset = |bytes: &'static [u8]| {
         FakeServer::tcp(move |mut conn: TcpStream| {
-            conn.write_all(line).unwrap();
-            // Closed abortively: the line, then a reset in place of a FIN.
+            conn.write_all(bytes).unwrap();
             socket2::SockRef::from(&conn)
                 .set_linger(Some(Duration::ZERO))
                 .unwrap();
         })
     };
-    let (a, b) = (reset(), reset());
+    let (whole, whole_too) = (reset(line), reset(line));
+    let (part, part_too) = (reset(&line[..20]), reset(&line[..20]));
     // One host (asked by the blocking driver, or a child in fork mode), and
-    // two (the fleet loop).
+    // two (the fleet loop, where the reset comes with the first event).
     for mode in ["stream", "fork"] {
-        for hosts in [vec![a.host()], vec![a.host(), b.host()]] {
-            let mut args = vec!["-m", mode, "-w", "5", "--json"];
-            args.extend(hosts.iter().map(String::as_str));
-            let out = ruptime_tests::process::ruptime(&args);
-            let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-            for row in rows.as_array().unwrap() {
-                assert_eq!(row["up"], true, "{mode}: {row}");
-                assert_eq!(row["uptime_seconds"], 420, "{mode}: {row}");
+        for (a, b, up) in [(&whole, &whole_too, true), (&part, &part_too, false)] {
+            for hosts in [vec![a.host()], vec![a.host(), b.host()]] {
+                let mut args = vec!["-m", mode, "-w", "5", "--json"];
+                args.extend(hosts.iter().map(String::as_str));
+                let out = ruptime_tests::process::ruptime(&args);
+                let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+                for row in rows.as_array().unwrap() {
+                    assert_eq!(row["up"], up, "{mode}: {row}");
+                    if up {
+                        assert_eq!(row["uptime_seconds"], 420, "{mode}: {row}");
+                    } else {
+                        assert_eq!(
+                            row["error"], "recv error: Connection reset by peer",
+                            "{mode}: {row}"
+                        );
+                    }
+                }
             }
         }
     }

@@ -199,6 +199,6 @@ fn serve(listeners: Vec<TcpListener>, state: Arc<State>, systemd: &Systemd) -> R
 }
 
 fn fail(status: u8, message: &str) -> ExitCode {
-    eprintln!("ruptime-exporter: {message}");
+    ruptime_common::logging::stderr_line(format_args!("ruptime-exporter: {message}"));
     ExitCode::from(status)
 }

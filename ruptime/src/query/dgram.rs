@@ -100,10 +100,11 @@ impl Datagram {
     }
 
     /// The time of the query, when its answer came at `now` to the only
-    /// request sent: a round trip to the host and its reply.
+    /// request sent: a round trip to the host and its reply. Not for an
+    /// answer read at the deadline: it may have come some time before.
     pub(super) fn round_trip(&self, now: Instant) -> Option<Duration> {
         self.first_sent
-            .filter(|_| self.sends == 1)
+            .filter(|_| self.sends == 1 && now < self.deadline)
             .map(|sent| now.saturating_duration_since(sent))
     }
 
@@ -226,6 +227,17 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn only_a_reply_to_one_request_before_the_deadline_times_a_round_trip() {
+        let t0 = Instant::now();
+        let mut q = query(&["10.0.0.1:4000"], t0);
+        assert!(matches!(q.due(t0, ms(500)), Step::Send(_)));
+        assert_eq!(q.round_trip(t0 + ms(3)), Some(ms(3)));
+        assert_eq!(q.round_trip(t0 + ms(2000)), None, "read at the deadline");
+        assert!(matches!(q.due(t0 + ms(500), ms(500)), Step::Send(_)));
+        assert_eq!(q.round_trip(t0 + ms(503)), None, "sent twice");
     }
 
     #[test]

@@ -36,6 +36,9 @@ const HOSTS_PER_CHILD: usize = 256;
 /// How long past a host's timeout a child may stay silent before it is killed.
 const GRACE: Duration = Duration::from_secs(2);
 
+/// How long a thread that has ended may still be counted before the forks.
+const SETTLE: Duration = Duration::from_millis(100);
+
 /// A record's tag: a query began; it ended with a reply (the answering
 /// address, a newline, the reply); it ended with an error's text.
 const BEGUN: u8 = b'B';
@@ -68,6 +71,9 @@ pub(super) fn ask_all(
         .clamp(1, MAX_CHILDREN);
     let mut results: Vec<Option<Outcome>> = targets.iter().map(|_| None).collect();
     let mut children: Vec<Child> = Vec::new();
+    // The thread that read ClusterShell's groups, joined, may still be
+    // counted for a moment; if another runs, the first fork says so.
+    let _ = ruptime_common::threads::settle(SETTLE);
     for nth in 0..k.min(targets.len()) {
         let share: Vec<Target> = targets.iter().skip(nth).step_by(k).cloned().collect();
         let mut share_options = options.clone();

@@ -246,9 +246,10 @@ impl Stream {
     }
 
     /// The time of the query, when its answer came at `now` on the only
-    /// connection it made: a round trip to the host and its reply.
+    /// connection it made: a round trip to the host and its reply. Not for
+    /// an answer taken at the deadline: it came some time before.
     pub(super) fn round_trip(&self, now: Instant) -> Option<Duration> {
-        (self.made == 1).then(|| now.saturating_duration_since(self.began))
+        (self.made == 1 && now < self.deadline()).then(|| now.saturating_duration_since(self.began))
     }
 
     /// Connection `slot` is made (to the address it was opened to).
@@ -543,6 +544,7 @@ mod tests {
             Step::Done(Ok(answer)) => assert_eq!(answer.reply, LINE),
             other => panic!("{other:?}"),
         }
+        assert_eq!(q.round_trip(t0 + ms(5000)), None, "not a round trip");
     }
 
     #[test]

@@ -32,7 +32,7 @@ impl Fleet<'_> {
                 }
             }
             for i in 0..MAX_CONNECTIONS {
-                if let Some(step) = self.read_connection(slot, i, false) {
+                if let Some(step) = self.read_connection(slot, i, false, None) {
                     return self.stream_step(slot, step, now);
                 }
             }
@@ -107,23 +107,27 @@ impl Fleet<'_> {
             return None;
         };
         let socket = sockets.get(i)?.as_ref()?;
+        let mut reset = None;
         if machine.is_connecting(i) {
             // Only reading is watched: a connection's first event is its
             // reply, its end, or its failure.
             if flags.contains(EpollFlags::EPOLLERR)
                 && let Ok(Some(e)) | Err(e) = socket.take_error()
-                && never_made(&e)
             {
-                if e.kind() == io::ErrorKind::ConnectionRefused {
-                    self.groups.sign(slot.group, Sign::Refused);
+                if never_made(&e) {
+                    if e.kind() == io::ErrorKind::ConnectionRefused {
+                        self.groups.sign(slot.group, Sign::Refused);
+                    }
+                    let step = machine.connect_failed(i, now, e);
+                    self.close(&mut sockets[i]);
+                    return Some(step);
                 }
-                let step = machine.connect_failed(i, now, e);
-                self.close(&mut sockets[i]);
-                return Some(step);
+                // Made, then reset: what came before the reset is read,
+                // then the reset (its error taken now) ends it.
+                reset = Some(e);
             }
-            // Made (a reset after it, if any, comes after what was sent);
-            // far later than the round trip, and the kernel sent its SYN
-            // again: a backlog on the way overflowed.
+            // Made; far later than the round trip, and the kernel sent its
+            // SYN again: a backlog on the way overflowed.
             if machine
                 .connect_time(i, now)
                 .is_some_and(|took| took > self.syn_again(slot.group))
@@ -133,14 +137,22 @@ impl Fleet<'_> {
             }
             machine.made(i);
         }
-        self.read_connection(slot, i, flags.contains(EpollFlags::EPOLLRDHUP))
+        let ending = flags.contains(EpollFlags::EPOLLRDHUP) || reset.is_some();
+        self.read_connection(slot, i, ending, reset)
     }
 
     /// Reads connection `i` of a stream host, made, as far as it goes (with
     /// `ending`, the peer's end came with the event: once a read has taken
-    /// all there was, the end follows, without another read); the
-    /// machine's next step, unless it waits.
-    fn read_connection(&mut self, slot: &mut Slot, i: usize, ending: bool) -> Option<stream::Step> {
+    /// all there was, the end follows, without another read; it is `reset`
+    /// when that error was taken already); the machine's next step, unless
+    /// it waits.
+    fn read_connection(
+        &mut self,
+        slot: &mut Slot,
+        i: usize,
+        ending: bool,
+        mut reset: Option<io::Error>,
+    ) -> Option<stream::Step> {
         let Query::Stream(machine, sockets) = &mut slot.query else {
             return None;
         };
@@ -159,19 +171,22 @@ impl Fleet<'_> {
                     return Some(step);
                 }
             };
-            let drained = ending && n > 0 && n < self.buf.len();
-            let mut step = machine.received(i, &self.buf[..n]);
-            if drained && matches!(step, stream::Step::Wait(_)) {
-                step = machine.received(i, &[]);
+            let over = n == 0 || (ending && n < self.buf.len());
+            let mut step = (n > 0).then(|| machine.received(i, &self.buf[..n]));
+            if over && matches!(step, None | Some(stream::Step::Wait(_))) {
+                step = Some(match reset.take() {
+                    Some(e) => machine.receive_failed(i, e),
+                    None => machine.received(i, &[]),
+                });
             }
             match step {
-                stream::Step::Wait(_) if n > 0 && !drained => {}
-                stream::Step::Wait(_) => {
-                    // Closed empty, others going on: this one is done.
+                Some(stream::Step::Wait(_)) if !over => {}
+                Some(stream::Step::Wait(_)) | None => {
+                    // Over without an answer, others going on: this one is done.
                     self.close(&mut sockets[i]);
                     return None;
                 }
-                step => return Some(step),
+                Some(step) => return Some(step),
             }
         }
     }

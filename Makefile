@@ -108,6 +108,7 @@ deb: build
 	  sed -e 's|/usr/local/sbin/|/usr/sbin/|' -e 's|/usr/local/bin/|/usr/bin/|' \
 	      systemd/$$unit > $(DEB_ASSETS)/units/$$unit; \
 	done
+	gzip -9n < ruptimed/debian/changelog > $(DEB_ASSETS)/changelog.Debian.gz
 	$(RELEASE)/ruptime --generate man | gzip -9n > $(DEB_ASSETS)/ruptime.1.gz
 	$(RELEASE)/ruptimed --generate man | gzip -9n > $(DEB_ASSETS)/ruptimed.8.gz
 	$(RELEASE)/ruptime-exporter --generate man | gzip -9n > $(DEB_ASSETS)/ruptime-exporter.1.gz

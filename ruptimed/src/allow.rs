@@ -7,8 +7,12 @@
 //! link-local and unique local addresses) and those on a network attached
 //! to this host (the prefix of any of its interface addresses, so that a
 //! LAN numbered with global IPv6 or public IPv4 still works). Interfaces
-//! come and go: their networks are read again when a source matches none
-//! of the others and they were read more than [`REREAD`] ago.
+//! come and go: their networks are read again when a source outside the
+//! LAN's ranges asks and they were read more than [`REREAD`] ago.
+//! A prefix wider than a site's (an IPv4 one shorter than /8, an IPv6 one
+//! shorter than /48: a 6to4 tunnel's `2002::/16`) or a translation's
+//! (`::/96` of `sit0`, NAT64's `64:ff9b::/96`) stands for much of the
+//! internet, not a LAN: it is not taken as attached.
 //!
 //! `--allow CIDR` (repeatable) names the networks instead; `--allow any`
 //! opens the daemon to everyone. An IPv4 client of a dual-stack socket
@@ -96,37 +100,50 @@ pub(crate) struct Attached {
 }
 
 impl Attached {
-    /// Whether `addr` is on a network attached to this host, read again
-    /// first when the list is older than [`REREAD`] at `now`.
+    /// Whether `addr` is on a network attached to this host, the list read
+    /// again first when it is older than [`REREAD`] at `now` (kept as it
+    /// was when the interfaces cannot be listed, e.g. out of descriptors).
     fn contains(&mut self, addr: IpAddr, now: Instant) -> bool {
-        if self.networks.iter().any(|net| net.contains(&addr)) {
-            return true;
-        }
         if self
             .read_at
-            .is_some_and(|at| now.duration_since(at) < REREAD)
+            .is_none_or(|at| now.saturating_duration_since(at) >= REREAD)
         {
-            return false;
+            if let Some(networks) = attached_networks() {
+                self.networks = networks;
+            }
+            self.read_at = Some(now);
         }
-        self.networks = attached_networks();
-        self.read_at = Some(now);
         self.networks.iter().any(|net| net.contains(&addr))
     }
 }
 
-/// The network of every address of every interface (none when they
-/// cannot be listed).
-fn attached_networks() -> Vec<IpNet> {
-    let Ok(interfaces) = getifaddrs() else {
-        return Vec::new();
-    };
-    interfaces
-        .filter_map(|interface| {
-            let ip = socket_ip(interface.address.as_ref()?)?;
-            let mask = socket_ip(interface.netmask.as_ref()?)?;
-            IpNet::with_netmask(ip, mask).ok().map(|net| net.trunc())
-        })
-        .collect()
+/// The network of every address of every interface that stands for a LAN
+/// (`None` when they cannot be listed).
+fn attached_networks() -> Option<Vec<IpNet>> {
+    let interfaces = getifaddrs().ok()?;
+    let networks = interfaces.filter_map(|interface| {
+        let ip = socket_ip(interface.address.as_ref()?)?;
+        let mask = socket_ip(interface.netmask.as_ref()?)?;
+        IpNet::with_netmask(ip, mask).ok().map(|net| net.trunc())
+    });
+    Some(networks.filter(is_a_lan).collect())
+}
+
+/// Whether an interface's network stands for a LAN: one address, or not
+/// wider than a site's prefix and no address translation's.
+fn is_a_lan(net: &IpNet) -> bool {
+    const TRANSLATIONS: [&str; 3] = ["::/96", "64:ff9b::/96", "64:ff9b:1::/48"];
+    match net {
+        IpNet::V4(v4) => v4.prefix_len() >= 8,
+        IpNet::V6(v6) => {
+            v6.prefix_len() == 128
+                || (v6.prefix_len() >= 48
+                    && !TRANSLATIONS
+                        .iter()
+                        .filter_map(|t| t.parse::<IpNet>().ok())
+                        .any(|t| t.contains(net)))
+        }
+    }
 }
 
 /// The IP address of a socket address, if it is one.
@@ -147,8 +164,20 @@ pub(crate) fn parse(text: &str) -> Result<Allowed, String> {
     }
     text.parse::<IpNet>()
         .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
-        .map(|net| Allowed::Network(net.trunc()))
+        .map(|net| Allowed::Network(canonical(net).trunc()))
         .map_err(|_| format!("'{text}' is not an address, a network (ADDR/PREFIX) or 'any'"))
+}
+
+/// `net` as sources are matched: an IPv4-mapped network
+/// (`::ffff:192.0.2.0/120`) as the IPv4 one (`192.0.2.0/24`).
+fn canonical(net: IpNet) -> IpNet {
+    match net {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.addr().to_ipv4_mapped() {
+            Some(v4) => IpNet::new(IpAddr::V4(v4), v6.prefix_len() - 96).unwrap_or(net),
+            None => net,
+        },
+        _ => net,
+    }
 }
 
 #[cfg(test)]
@@ -225,11 +254,49 @@ mod tests {
         let t0 = Instant::now();
         // Loopback is attached to every host.
         assert!(attached.contains("127.0.0.1".parse().unwrap(), t0));
-        let read = attached.read_at;
+        assert_eq!(attached.read_at, Some(t0));
         assert!(!attached.contains("198.51.100.7".parse().unwrap(), t0));
-        assert_eq!(attached.read_at, read, "read again within REREAD");
+        assert!(attached.contains("127.0.0.1".parse().unwrap(), t0 + REREAD / 2));
+        assert_eq!(attached.read_at, Some(t0), "not read again within REREAD");
         let later = t0 + REREAD;
-        assert!(!attached.contains("198.51.100.7".parse().unwrap(), later));
-        assert_eq!(attached.read_at, Some(later));
+        assert!(attached.contains("127.0.0.1".parse().unwrap(), later));
+        assert_eq!(attached.read_at, Some(later), "read again, matched or not");
+    }
+
+    #[test]
+    fn a_prefix_wider_than_a_site_or_a_translation_s_is_not_a_lan() {
+        for (net, lan) in [
+            ("192.0.2.0/24", true),
+            ("10.0.0.0/8", true),
+            ("0.0.0.0/0", false),
+            ("2001:db8:1:2::/64", true),
+            ("2001:db8:1::/48", true),
+            ("2002::/16", false),
+            ("2001::/32", false),
+            ("::/96", false),
+            ("::c000:201/96", false),
+            ("64:ff9b::/96", false),
+            ("64:ff9b:1::/48", false),
+            ("::1/128", true),
+        ] {
+            let parsed: IpNet = net.parse().unwrap();
+            assert_eq!(is_a_lan(&parsed.trunc()), lan, "{net}");
+        }
+    }
+
+    #[test]
+    fn an_ipv4_mapped_network_is_matched_as_ipv4() {
+        assert_eq!(
+            parse("::ffff:192.0.2.0/120"),
+            Ok(Allowed::Network("192.0.2.0/24".parse().unwrap()))
+        );
+        let mut mapped = allow(&["::ffff:192.0.2.0/120"]);
+        assert!(admits(&mut mapped, "192.0.2.5"));
+        assert!(admits(&mut mapped, "::ffff:192.0.2.5"));
+        assert!(!admits(&mut mapped, "192.0.3.5"));
+        assert_eq!(
+            parse("::ffff:0:0/95"),
+            Ok(Allowed::Network("::fffe:0:0/95".parse().unwrap()))
+        );
     }
 }

@@ -96,6 +96,10 @@ fn first_published(deb: &Path, dir: &Path) -> PathBuf {
         })
         .collect();
     fs::write(&control, fields.join("\n") + "\n").unwrap();
+    // Its documentation was under its own name.
+    let docs = unpacked.join("usr/share/doc");
+    fs::remove_dir_all(docs.join("ruptime")).unwrap();
+    fs::rename(docs.join(PACKAGE), docs.join("ruptime")).unwrap();
     let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ruptime-0.1.0-1");
     for script in ["postinst", "prerm", "postrm"] {
         fs::copy(scripts.join(script), unpacked.join("DEBIAN").join(script)).unwrap();
@@ -182,6 +186,13 @@ fn installed(host: &Container, package: &str) -> Option<String> {
     let text = out.stdout_text();
     text.strip_prefix("ii ")
         .map(|version| version.trim().to_owned())
+}
+
+/// What dpkg knows of `package`: its status in short (`ii `, `rc `), or
+/// nothing.
+fn status(host: &Container, package: &str) -> String {
+    let out = host.run(&["dpkg-query", "-W", "-f", "${db:Status-Abbrev}", package]);
+    out.stdout_text()
 }
 
 /// Asserts that the socket is enabled and active, and both modes answer.
@@ -369,6 +380,14 @@ fn the_package_lives_beside_debian_s_and_installs_upgrades_and_purges() {
     assert_eq!(installed(&host, "ruptime"), None, "the old package is left");
     assert!(installed(&host, PACKAGE).is_some());
     serving(&host, "installed over the package as first published");
+    // Every file of it replaced, the old package disappears: no remove
+    // script of it is left (state rc) whose purge would disable the socket.
+    assert!(said.contains("disappearance of ruptime"), "{said}");
+    let left = status(&host, "ruptime");
+    assert!(
+        matches!(&*left, "" | "un " | "pn "),
+        "the old package is left: {left}"
+    );
 
     // Other packages named ruptime and ruptimed, of a higher version: an
     // upgrade, even a dist-upgrade, leaves ours in place.

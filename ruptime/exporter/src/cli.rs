@@ -139,8 +139,9 @@ const SECTIONS: &[(&str, &str)] = &[
         "ENDPOINTS",
         "\
 /probe?target=HOST[:PORT]  ask that host; mode=stream|fork|dgram asks
-                           another way, debug=true answers the probe's
-                           log as text
+                           another way (module= is its other name, as
+                           blackbox_exporter writes it), debug=true
+                           answers the probe's log as text
 /metrics                   the exporter's own metrics
 /                          a page linking both",
     ),

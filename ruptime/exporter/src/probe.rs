@@ -19,6 +19,10 @@ use ruptime::target::Family;
 use crate::lookup::Names;
 use crate::request::Probe;
 
+/// The most steps a log keeps: a host that sends its reply a byte at a
+/// time makes a step of each read.
+const MAX_STEPS: usize = 256;
+
 /// What a probe did, step by step, from when it began.
 #[derive(Debug)]
 pub(crate) struct Log {
@@ -34,6 +38,12 @@ impl Log {
         }
     }
 
+    /// Writes a step down, however many came before (the outcome).
+    fn write(&mut self, what: fmt::Arguments<'_>) {
+        let at = self.began.elapsed().as_secs_f64();
+        self.lines.push(format!("{at:8.6}s {what}"));
+    }
+
     /// The steps, a line each with the time since the probe began.
     pub(crate) fn text(&self) -> String {
         self.lines.iter().map(|l| format!("{l}\n")).collect()
@@ -42,8 +52,11 @@ impl Log {
 
 impl Trace for Log {
     fn note(&mut self, what: fmt::Arguments<'_>) {
-        let at = self.began.elapsed().as_secs_f64();
-        self.lines.push(format!("{at:8.6}s {what}"));
+        match self.lines.len() {
+            n if n < MAX_STEPS => self.write(what),
+            MAX_STEPS => self.write(format_args!("(more steps, not written down)")),
+            _ => {}
+        }
     }
 }
 
@@ -108,12 +121,31 @@ pub(crate) async fn run(
     row.took = Some(started.elapsed());
     if let Some(log) = &mut log {
         if let Some(reply) = &row.raw {
-            log.note(format_args!("reply: {}", escape(reply, false)));
+            log.write(format_args!("reply: {}", escape(reply, false)));
         }
         match row.problem() {
-            None => log.note(format_args!("probe succeeded")),
-            Some(why) => log.note(format_args!("probe failed: {why}")),
+            None => log.write(format_args!("probe succeeded")),
+            Some(why) => log.write(format_args!("probe failed: {why}")),
         }
     }
     (row, log)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_log_keeps_its_first_steps_and_the_outcome() {
+        let mut log = Log::new(Instant::now());
+        for i in 0..100_000 {
+            log.note(format_args!("received 1 byte ({i})"));
+        }
+        log.write(format_args!("probe failed: reply longer than 64 KiB"));
+        let text = log.text();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), MAX_STEPS + 2);
+        assert!(lines[MAX_STEPS].ends_with("(more steps, not written down)"));
+        assert!(lines[MAX_STEPS + 1].ends_with("probe failed: reply longer than 64 KiB"));
+    }
 }

@@ -71,12 +71,16 @@ pub(crate) fn parse(
     for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         let slot = match &*key {
             "target" => &mut target,
-            "mode" => &mut mode,
+            // blackbox_exporter's name for it, as its configurations write it.
+            "mode" | "module" => &mut mode,
             "debug" => &mut debug,
             _ => continue,
         };
         if slot.replace(value).is_some() {
-            return Err(format!("'{key}' is given twice"));
+            return Err(match &*key {
+                "mode" | "module" => "'mode' is given twice ('module' is its other name)".into(),
+                key => format!("'{key}' is given twice"),
+            });
         }
     }
     let mode = match mode.as_deref() {
@@ -265,10 +269,11 @@ mod tests {
             "target=fe80::1%25eth0",
             "target=host-1.example.",
             "target=_svc.example",
-            "target=alpha&module=x",
+            "target=alpha&module=fork",
         ] {
             assert!(probe(good).is_ok(), "{good}: {:?}", probe(good));
         }
+        assert_eq!(probe("target=a&module=dgram").unwrap().mode, Mode::Dgram);
         assert!(!probe("target=a").unwrap().debug);
         assert!(probe("target=a&debug=true").unwrap().debug);
         assert!(!probe("target=a&debug=false").unwrap().debug);
@@ -313,6 +318,14 @@ mod tests {
             ),
             ("target=a&debug=yes", "debug 'yes' is not true or false"),
             ("target=a&debug=1&debug=0", "'debug' is given twice"),
+            (
+                "target=a&mode=fork&module=dgram",
+                "'mode' is given twice ('module' is its other name)",
+            ),
+            (
+                "target=a&module=http_2xx",
+                "mode 'http_2xx' is not stream, fork or dgram",
+            ),
         ] {
             assert_eq!(probe(query).unwrap_err(), why, "{query}");
         }

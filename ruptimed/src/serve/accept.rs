@@ -24,6 +24,10 @@ use crate::throttle::{Throttle, held_note};
 /// How long accepting pauses when the process or system is out of a resource.
 pub(super) const PAUSE: Duration = Duration::from_millis(100);
 
+/// How many connections one turn refuses at most: a flood from a network
+/// that may not ask cannot hold the loop.
+const REFUSALS_PER_TURN: u32 = 64;
+
 /// Accepts connections and remembers when accepting is paused.
 #[derive(Debug)]
 pub(super) struct Acceptor {
@@ -105,12 +109,20 @@ impl Acceptor {
     }
 
     /// The next pending connection on `listener` (non-blocking), or `None`
-    /// when there is none or accepting had to pause.
+    /// when there is none, accepting had to pause, or [`REFUSALS_PER_TURN`]
+    /// were refused in a row (the loop's other work comes first; the
+    /// listener, still readable, is reported again).
     pub(super) fn accept(&mut self, listener: &Socket) -> Option<Socket> {
+        let mut refused = 0;
         loop {
             match listener.accept() {
                 Ok((conn, peer)) => match peer.as_socket().map(|p| p.ip()) {
-                    Some(ip) if !self.admits(&conn, ip, Instant::now()) => {}
+                    Some(ip) if !self.admits(&conn, ip, Instant::now()) => {
+                        refused += 1;
+                        if refused == REFUSALS_PER_TURN {
+                            return None;
+                        }
+                    }
                     _ => return Some(conn),
                 },
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return None,
@@ -150,4 +162,35 @@ pub(super) fn refuse(conn: &Socket, addr: IpAddr) {
         addr.to_canonical()
     ));
     let _ = conn.send_with_flags(&line, libc::MSG_DONTWAIT);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::allow::{Allowed, parse};
+    use socket2::{Domain, Type};
+    use std::net::{SocketAddr, TcpStream};
+
+    #[test]
+    fn a_flood_that_may_not_ask_is_refused_a_turn_at_a_time() {
+        let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        listener.bind(&any.into()).unwrap();
+        listener.listen(256).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap().as_socket().unwrap();
+        let flood: Vec<TcpStream> = (0..100)
+            .map(|_| TcpStream::connect(addr).unwrap())
+            .collect();
+        let only: Allowed = parse("10.0.0.0/8").unwrap();
+        let mut acceptor = Acceptor::new(Allow::new(&[only]));
+        assert!(acceptor.accept(&listener).is_none());
+        assert_eq!(acceptor.refused.count, u64::from(REFUSALS_PER_TURN));
+        assert!(acceptor.accept(&listener).is_none());
+        assert_eq!(
+            acceptor.refused.count,
+            flood.len() as u64,
+            "the rest next turn"
+        );
+    }
 }

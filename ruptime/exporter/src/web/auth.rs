@@ -4,14 +4,16 @@
 //! sends the same credentials every scrape, so verdicts are kept, as
 //! exporter-toolkit keeps them (right and wrong alike, keyed by the user,
 //! the hash and the password, so a changed file asks again). Checks run one
-//! at a time on a blocking thread: a flood of wrong passwords costs one
-//! core at most, and waits beyond [`WAIT`] are turned away. An unknown user
+//! at a time on a blocking thread, which holds the turn until its check
+//! ends, even when the request that asked is gone: a flood of wrong
+//! passwords costs one core at most, and waits beyond [`WAIT`] are turned
+//! away. An unknown user
 //! costs the same check as a known one, against a hash of no password, so
 //! timing does not tell which users exist.
 
 use std::collections::BTreeMap;
 use std::num::NonZeroUsize;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use base64::Engine;
@@ -47,7 +49,7 @@ type Kept = LruCache<(String, String, String), bool>;
 pub(crate) struct Auth {
     kept: Mutex<Kept>,
     /// One check at a time.
-    checking: tokio::sync::Mutex<()>,
+    checking: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Auth {
@@ -55,7 +57,7 @@ impl Auth {
         let kept = NonZeroUsize::new(KEPT).map_or_else(LruCache::unbounded, LruCache::new);
         Auth {
             kept: Mutex::new(kept),
-            checking: tokio::sync::Mutex::new(()),
+            checking: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
@@ -73,34 +75,46 @@ impl Auth {
         };
         let hash = users.get(&user).cloned();
         let key = (user, hash.clone().unwrap_or_default(), password);
-        if let Some(&right) = self.lock().get(&key) {
-            return if right {
-                Verdict::Admitted
-            } else {
-                Verdict::Refused
-            };
+        if let Some(verdict) = self.kept(&key) {
+            return verdict;
         }
-        let Ok(_turn) = tokio::time::timeout(WAIT, self.checking.lock()).await else {
+        let turn = Arc::clone(&self.checking).lock_owned();
+        let Ok(turn) = tokio::time::timeout(WAIT, turn).await else {
             return Verdict::Busy;
         };
+        // The same credentials may have been checked while this waited.
+        if let Some(verdict) = self.kept(&key) {
+            return verdict;
+        }
         let password = key.2.clone();
         let checked = tokio::task::spawn_blocking(move || {
+            let _turn = turn;
             let known = hash.is_some();
             let hash = hash.unwrap_or_else(|| NOBODY.to_owned());
-            known && bcrypt::verify(password, &hash).unwrap_or(false)
+            bcrypt::verify(password, &hash).unwrap_or(false) && known
         })
         .await;
         let right = checked.unwrap_or(false);
         self.lock().put(key, right);
-        if right {
-            Verdict::Admitted
-        } else {
-            Verdict::Refused
-        }
+        verdict(right)
+    }
+
+    /// The verdict kept for these credentials, if one is.
+    fn kept(&self, key: &(String, String, String)) -> Option<Verdict> {
+        self.lock().get(key).copied().map(verdict)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
         self.kept.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The verdict on a password found right or wrong.
+fn verdict(right: bool) -> Verdict {
+    if right {
+        Verdict::Admitted
+    } else {
+        Verdict::Refused
     }
 }
 
@@ -164,6 +178,41 @@ mod tests {
         let changed =
             BTreeMap::from([("prometheus".to_owned(), bcrypt::hash("other", 4).unwrap())]);
         assert_eq!(auth.check(&changed, Some(&right)).await, Verdict::Refused);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_user_costs_a_whole_check() {
+        let users = BTreeMap::from([("prometheus".to_owned(), NOBODY.to_owned())]);
+        let start = std::time::Instant::now();
+        assert_eq!(bcrypt::verify("guess", NOBODY).ok(), Some(false));
+        let one = start.elapsed();
+        let start = std::time::Instant::now();
+        let stranger = basic("mallory:guess");
+        let auth = Auth::new();
+        assert_eq!(auth.check(&users, Some(&stranger)).await, Verdict::Refused);
+        let took = start.elapsed();
+        assert!(took >= one / 2, "{took:?} against {one:?} for a check");
+    }
+
+    #[tokio::test]
+    async fn a_check_keeps_its_turn_when_its_request_is_gone() {
+        let auth = Arc::new(Auth::new());
+        let users = BTreeMap::from([("prometheus".to_owned(), NOBODY.to_owned())]);
+        let asking = {
+            let auth = Arc::clone(&auth);
+            tokio::spawn(async move { auth.check(&users, Some(&basic("prometheus:a"))).await })
+        };
+        let until = std::time::Instant::now() + WAIT;
+        while auth.checking.try_lock().is_ok() {
+            assert!(std::time::Instant::now() < until, "the check never began");
+            tokio::task::yield_now().await;
+        }
+        // The request goes (its client hung up) while its check runs.
+        asking.abort();
+        assert!(asking.await.is_err());
+        assert!(auth.checking.try_lock().is_err(), "the turn went with it");
+        let turn = tokio::time::timeout(WAIT, auth.checking.lock()).await;
+        assert!(turn.is_ok(), "the turn comes back once the check ends");
     }
 
     #[test]

@@ -417,3 +417,24 @@ fn the_socket_systemd_passes_is_served() {
         "ruptime-exporter: --web.systemd-socket: systemd passed no socket (LISTEN_FDS)\n"
     );
 }
+
+/// More connections than are served at once, each silent in its TLS
+/// handshake: those told to go to make room go at once, their sockets with
+/// them, not at the end of the handshake's 10 s.
+#[test]
+fn connections_silent_in_their_handshake_make_room_at_once() {
+    ruptime_tests::process::raise_descriptor_limit();
+    let pki = Pki::new();
+    let file = web_file(pki.dir.path(), &tls_config(&pki, "NoClientCert"));
+    let exporter = exporter(&["--web.config.file", file.to_str().expect("UTF-8")]);
+    let pid = exporter.pid().as_raw().unsigned_abs();
+    let before = ruptime_tests::procfs::fds(pid).len();
+    let silent: Vec<std::net::TcpStream> = (0..2000)
+        .map(|_| std::net::TcpStream::connect(exporter.addrs[0]).expect("connect"))
+        .collect();
+    // The first 1 024 idle for a second, then each let go for one more.
+    thread::sleep(Duration::from_secs(4));
+    let held = ruptime_tests::procfs::fds(pid).len() - before;
+    assert!(held <= 1024 + 16, "{held} connections held");
+    drop(silent);
+}

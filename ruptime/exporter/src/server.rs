@@ -147,10 +147,22 @@ async fn serve_one(
         None => serve_http(http, timed, entry, state, stop).await,
         Some(tls) => {
             let handshake = TlsAcceptor::from(Arc::clone(tls)).accept(timed);
-            match tokio::time::timeout(HEADER_TIMEOUT, handshake).await {
-                Ok(Ok(tls)) => serve_http(http, tls, entry, state, stop).await,
-                Ok(Err(e)) => log::debug!("TLS handshake with {peer}: {}", describe(&e)),
-                Err(_) => log::debug!("TLS handshake with {peer}: none within {HEADER_TIMEOUT:?}"),
+            let handshake = tokio::time::timeout(HEADER_TIMEOUT, handshake);
+            let mut stopping = stop.clone();
+            // Told to go (to make room, or at shutdown) before it is over:
+            // the connection goes at once, its socket with it.
+            let shaken = tokio::select! {
+                shaken = handshake => Some(shaken),
+                () = entry.connection.told_to_go() => None,
+                _ = stopping.wait_for(|stopping| *stopping) => None,
+            };
+            match shaken {
+                Some(Ok(Ok(tls))) => serve_http(http, tls, entry, state, stop).await,
+                Some(Ok(Err(e))) => log::debug!("TLS handshake with {peer}: {}", describe(&e)),
+                Some(Err(_)) => {
+                    log::debug!("TLS handshake with {peer}: none within {HEADER_TIMEOUT:?}");
+                }
+                None => log::debug!("TLS handshake with {peer}: cut, told to go"),
             }
         }
     }

@@ -438,3 +438,47 @@ fn connections_silent_in_their_handshake_make_room_at_once() {
     assert!(held <= 1024 + 16, "{held} connections held");
     drop(silent);
 }
+
+/// Requests waiting for their password check hold no room: a flood of them
+/// on more connections than are served still leaves Prometheus a place,
+/// its password checked once and kept.
+#[test]
+fn a_flood_of_passwords_to_check_leaves_room_for_a_scrape() {
+    use base64::Engine;
+    use std::io::Write;
+    if !have_tools("the exporter under a flood of passwords", &["curl"]) {
+        return;
+    }
+    ruptime_tests::process::raise_descriptor_limit();
+    let pki = Pki::new();
+    let slow = bcrypt::hash("s3cret", 10).expect("a bcrypt hash");
+    let file = web_file(
+        pki.dir.path(),
+        &format!("basic_auth_users:\n  prometheus: '{slow}'\n"),
+    );
+    let exporter = exporter(&["--web.config.file", file.to_str().expect("UTF-8")]);
+    let addr = exporter.addrs[0];
+    let url = format!("http://{addr}/metrics");
+    let prometheus = ["-u", "prometheus:s3cret"];
+    assert_eq!(curl(&url, &prometheus).status, Some(200));
+    let flood: Vec<std::net::TcpStream> = (0..1100)
+        .map(|i| {
+            let mut conn = std::net::TcpStream::connect(addr).expect("connect");
+            let guess = base64::engine::general_purpose::STANDARD.encode(format!("mallory:{i}"));
+            write!(
+                conn,
+                "GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {guess}\r\n\r\n"
+            )
+            .expect("a request");
+            conn
+        })
+        .collect();
+    // Each a bcrypt check, one at a time: they wait (idle for a second).
+    thread::sleep(Duration::from_millis(1500));
+    let start = Instant::now();
+    let got = curl(&url, &prometheus);
+    let took = start.elapsed();
+    assert_eq!(got.status, Some(200), "{got:?}");
+    assert!(took < Duration::from_secs(5), "answered after {took:?}");
+    drop(flood);
+}

@@ -14,6 +14,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use ruptime::metrics::{self, CONTENT_TYPE as METRICS};
 
 use crate::State;
+use crate::connections::{Busy, Connection};
 use crate::probe::{self, Log};
 use crate::request::{self, SCRAPE_TIMEOUT};
 use crate::self_metrics::Rejection;
@@ -36,11 +37,15 @@ const INDEX: &str = "<!DOCTYPE html>
 </html>
 ";
 
-/// The answer to `request`.
+/// The answer to `request` on `connection`, which is busy (not to be let
+/// go to make room) once its credentials are found right: a request
+/// waiting for its password check holds no room.
 pub(crate) async fn respond(
     request: Request<Incoming>,
     state: Arc<State>,
+    connection: Arc<Connection>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
+    let came = Instant::now();
     let Ok(web) = state.web.current() else {
         return Ok(text(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -52,7 +57,10 @@ pub(crate) async fn respond(
         .get(AUTHORIZATION)
         .map(HeaderValue::as_bytes);
     let mut response = match state.auth.check(&web.settings.users, authorization).await {
-        Verdict::Admitted => route(&request, &state).await,
+        Verdict::Admitted => {
+            let _busy = Busy::new(&connection);
+            route(&request, &state, came).await
+        }
         Verdict::Refused => {
             state.metrics.rejected(Rejection::Unauthorized);
             let mut response = text(StatusCode::UNAUTHORIZED, "Unauthorized\n".into());
@@ -79,8 +87,12 @@ pub(crate) async fn respond(
     Ok(response)
 }
 
-/// The answer of the page asked for.
-async fn route(request: &Request<Incoming>, state: &Arc<State>) -> Response<Full<Bytes>> {
+/// The answer of the page asked for, the request having come at `came`.
+async fn route(
+    request: &Request<Incoming>,
+    state: &Arc<State>,
+    came: Instant,
+) -> Response<Full<Bytes>> {
     if request.method() != Method::GET && request.method() != Method::HEAD {
         let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD\n".into());
         response
@@ -91,7 +103,7 @@ async fn route(request: &Request<Incoming>, state: &Arc<State>) -> Response<Full
     match request.uri().path() {
         "/" => answer(StatusCode::OK, "text/html; charset=utf-8", INDEX.into()),
         "/metrics" => answer(StatusCode::OK, METRICS, state.metrics.text()),
-        "/probe" => probe(request, state).await,
+        "/probe" => probe(request, state, came).await,
         _ => text(
             StatusCode::NOT_FOUND,
             "not found: try /, /probe or /metrics\n".into(),
@@ -99,9 +111,13 @@ async fn route(request: &Request<Incoming>, state: &Arc<State>) -> Response<Full
     }
 }
 
-/// Probes the host a `/probe` request names.
-async fn probe(request: &Request<Incoming>, state: &Arc<State>) -> Response<Full<Bytes>> {
-    let came = Instant::now();
+/// Probes the host a `/probe` request names, its time counted from when
+/// it came (its password check included).
+async fn probe(
+    request: &Request<Incoming>,
+    state: &Arc<State>,
+    came: Instant,
+) -> Response<Full<Bytes>> {
     let header = request
         .headers()
         .get(SCRAPE_TIMEOUT)

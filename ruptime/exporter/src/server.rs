@@ -21,7 +21,7 @@ use tokio_io_timeout::TimeoutStream;
 use tokio_rustls::TlsAcceptor;
 
 use crate::State;
-use crate::connections::{Busy, Entry, Table};
+use crate::connections::{Entry, Table};
 use crate::routes;
 
 /// How long a client may take to send a request's headers, the first or
@@ -182,12 +182,7 @@ async fn serve_http<IO>(
 {
     let connection = Arc::clone(&entry.connection);
     let service = service_fn(move |request| {
-        let busy = Busy::new(&connection);
-        let state = Arc::clone(&state);
-        async move {
-            let _busy = busy;
-            routes::respond(request, state).await
-        }
+        routes::respond(request, Arc::clone(&state), Arc::clone(&connection))
     });
     let served = http.serve_connection(TokioIo::new(io), service);
     tokio::pin!(served);

@@ -7,6 +7,16 @@
 
 use std::fmt::Write as _;
 
+/// `bytes` as shown: with `safe`, escaped for a terminal (line breaks
+/// too), else as they are (not UTF-8: replaced).
+pub(crate) fn shown(bytes: &[u8], safe: bool) -> String {
+    if safe {
+        escape(bytes, false)
+    } else {
+        String::from_utf8_lossy(bytes).into_owned()
+    }
+}
+
 /// `bytes` made safe for a terminal; with `newlines`, line breaks stay.
 pub fn escape(bytes: &[u8], newlines: bool) -> String {
     let mut text = String::with_capacity(bytes.len());

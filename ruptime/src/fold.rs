@@ -8,10 +8,10 @@
 //! down h[05-09] (can't connect: Connection refused)
 //! ```
 
-use crate::escape::escape;
+use crate::escape::shown;
 use crate::hosts::fold;
 use crate::paint::Paint;
-use crate::row::Row;
+use crate::row::{Row, by_problem};
 
 /// The folded outcome of `rows`; with `safe`, remote text is escaped for a
 /// terminal.
@@ -21,26 +21,12 @@ pub(crate) fn render(rows: &[Row], safe: bool, paint: Paint) -> String {
         .filter(|r| !r.is_down())
         .map(|r| r.host.as_str())
         .collect();
-    let mut down: Vec<(&str, Vec<&str>)> = Vec::new();
-    for row in rows {
-        let Some(why) = row.problem() else { continue };
-        match down.iter_mut().find(|(reason, _)| *reason == why) {
-            Some((_, hosts)) => hosts.push(&row.host),
-            None => down.push((why, vec![&row.host])),
-        }
-    }
-    let shown = |text: &str| {
-        if safe {
-            escape(text.as_bytes(), false)
-        } else {
-            text.to_owned()
-        }
-    };
+    let shown = |text: &str| shown(text.as_bytes(), safe);
     let mut out = String::new();
     if !up.is_empty() {
         out.push_str(&format!("{} {}\n", paint.up(), shown(&fold(&up))));
     }
-    for (why, hosts) in down {
+    for (why, hosts) in by_problem(rows) {
         out.push_str(&format!(
             "{} {} ({})\n",
             paint.down(),

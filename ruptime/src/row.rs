@@ -1,6 +1,7 @@
 //! One host's result: who, how, and what it said, understood.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -105,6 +106,22 @@ impl Row {
             State::Down(why) => Some(why),
         }
     }
+}
+
+/// The hosts down in `rows`, by reason, the reasons in the order they
+/// first come.
+pub(crate) fn by_problem(rows: &[Row]) -> Vec<(&str, Vec<&str>)> {
+    let mut slots: HashMap<&str, usize> = HashMap::new();
+    let mut down: Vec<(&str, Vec<&str>)> = Vec::new();
+    for row in rows {
+        let Some(why) = row.problem() else { continue };
+        let slot = *slots.entry(why).or_insert_with(|| {
+            down.push((why, Vec::new()));
+            down.len() - 1
+        });
+        down[slot].1.push(&row.host);
+    }
+    down
 }
 
 /// The rows of `targets`, asked in `mode`, with their `outcomes` and how

@@ -1,27 +1,24 @@
 //! The line on stderr after a table of more than one host: `N hosts: U
 //! up, D down`, and the commonest reasons of those down.
 
-use crate::row::Row;
+use crate::row::{Row, by_problem};
 
 /// The reasons told, the commonest first.
 const REASONS: usize = 3;
 
 /// The summary of `rows`.
 pub(crate) fn line(rows: &[Row]) -> String {
-    let down: Vec<&str> = rows.iter().filter_map(Row::problem).collect();
+    let mut reasons: Vec<(&str, usize)> = by_problem(rows)
+        .into_iter()
+        .map(|(why, hosts)| (why, hosts.len()))
+        .collect();
+    let down: usize = reasons.iter().map(|(_, count)| count).sum();
     let mut line = format!(
         "{} hosts: {} up, {} down",
         rows.len(),
-        rows.len() - down.len(),
-        down.len()
+        rows.len() - down,
+        down
     );
-    let mut reasons: Vec<(&str, usize)> = Vec::new();
-    for why in down {
-        match reasons.iter_mut().find(|(reason, _)| *reason == why) {
-            Some((_, count)) => *count += 1,
-            None => reasons.push((why, 1)),
-        }
-    }
     // Stable: equal counts keep the order they first came in.
     reasons.sort_by_key(|r| std::cmp::Reverse(r.1));
     if !reasons.is_empty() {

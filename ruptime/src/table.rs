@@ -8,7 +8,7 @@
 
 use ruptime_common::protocol::Sample;
 
-use crate::escape::escape;
+use crate::escape::shown;
 use crate::paint::Paint;
 use crate::row::{Row, State};
 
@@ -18,13 +18,7 @@ const MIN_HOST_WIDTH: usize = 12;
 /// The table of `rows`; with `safe`, remote text is escaped for a
 /// terminal; the state words painted by `paint`.
 pub(crate) fn render(rows: &[Row], safe: bool, paint: Paint) -> String {
-    let shown = |bytes: &[u8]| {
-        if safe {
-            escape(bytes, false)
-        } else {
-            String::from_utf8_lossy(bytes).into_owned()
-        }
-    };
+    let shown = |bytes: &[u8]| shown(bytes, safe);
     let reports: Vec<&Sample> = rows
         .iter()
         .filter_map(|r| {

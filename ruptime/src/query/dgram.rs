@@ -22,6 +22,7 @@ use ruptime_common::protocol::request::{PADDED_LEN, padded_request};
 
 use super::options::Options;
 use super::outcome::{Answer, Outcome, QueryError};
+use super::round_trip::backed_off;
 
 /// The request: a NUL, as the original sends, then the marker and padding.
 pub(super) const REQUEST: [u8; PADDED_LEN] = padded_request();
@@ -132,9 +133,7 @@ impl Datagram {
             return Step::Done(Err(QueryError::NoReply(self.timeout)));
         }
         if now >= self.resend_at {
-            let gap = resend
-                .max(Duration::from_millis(1))
-                .saturating_mul(1 << self.sends.min(16));
+            let gap = backed_off(resend.max(Duration::from_millis(1)), self.sends);
             self.first_sent.get_or_insert(now);
             self.sends += 1;
             self.resend_at = now + gap;

@@ -59,8 +59,7 @@ impl Pace {
         if self.per_second.is_infinite() {
             return now;
         }
-        let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
-        let short = 1.0 - (self.tokens + elapsed * self.per_second);
+        let short = 1.0 - self.tokens_at(now);
         if short <= 0.0 {
             return now;
         }
@@ -68,11 +67,16 @@ impl Pace {
     }
 
     fn refill(&mut self, now: Instant) {
-        let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
         if self.per_second.is_finite() {
-            self.tokens = (self.tokens + elapsed * self.per_second).min(self.burst);
+            self.tokens = self.tokens_at(now);
         }
         self.refilled = self.refilled.max(now);
+    }
+
+    /// The tokens the bucket holds at `now`, a finite rate refilling it.
+    fn tokens_at(&self, now: Instant) -> f64 {
+        let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
+        (self.tokens + elapsed * self.per_second).min(self.burst)
     }
 }
 

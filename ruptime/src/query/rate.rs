@@ -76,6 +76,13 @@ struct Round {
     begun: u32,
 }
 
+impl Round {
+    /// The hosts heard of: answered, missing or refused.
+    fn heard(&self) -> u32 {
+        self.answers + self.missing + self.refused
+    }
+}
+
 /// The adaptive rate of a group.
 #[derive(Clone, Debug)]
 pub(super) struct Rate {
@@ -189,10 +196,9 @@ impl Rate {
 
     /// Whether `round` showed a sign of overload other than a queue.
     fn overloaded(&self, round: &Round) -> bool {
-        let heard = round.answers + round.missing + round.refused;
         round.slow_connects > 0
             || round.no_buffers > 0
-            || (round.missing > 1 && round.missing * 4 > heard)
+            || (round.missing > 1 && round.missing * 4 > round.heard())
     }
 
     /// Whether `round`'s refusals came in a burst: many, from a group that
@@ -200,7 +206,7 @@ impl Rate {
     /// usual one (hosts where nothing listens refuse in every round); the
     /// usual share follows.
     fn refusal_burst(&mut self, round: &Round) -> bool {
-        let heard = round.answers + round.missing + round.refused;
+        let heard = round.heard();
         if heard == 0 {
             return false;
         }

@@ -49,6 +49,11 @@ impl RoundTrip {
     }
 }
 
+/// `wait` doubled `times` times (the backoff of RFC 6298), at most 2^16.
+pub(super) fn backed_off(wait: Duration, times: u32) -> Duration {
+    wait.saturating_mul(1 << times.min(16))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

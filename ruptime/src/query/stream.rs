@@ -30,6 +30,7 @@ use ruptime_common::protocol::{MAX_REPLY, Verdict};
 
 use super::options::Options;
 use super::outcome::{Answer, Outcome, QueryError};
+use super::round_trip::backed_off;
 
 /// The most connections one host's query holds at once: the first, and
 /// those opened beside it while it stays silent.
@@ -338,7 +339,7 @@ impl Stream {
         if self.alive() == 0 || self.alive() >= MAX_CONNECTIONS {
             return None;
         }
-        Some(self.last_open + hedge.saturating_mul(1 << self.beside.min(16)))
+        Some(self.last_open + backed_off(hedge, self.beside))
     }
 
     /// What the query comes to at its deadline.

@@ -41,7 +41,6 @@ impl Fleet<'_> {
         step: dgram::Step,
         now: Instant,
     ) -> Option<Outcome> {
-        let resend = self.resend(slot.group);
         let group = slot.group;
         let Query::Dgram(machine, sockets) = &mut slot.query else {
             return None;
@@ -56,7 +55,7 @@ impl Fleet<'_> {
                     self.groups.sign(group, Sign::NoBuffers);
                 }
                 self.sockets -= sockets.close_unused(machine);
-                if let dgram::Step::Done(outcome) = machine.due(now, resend) {
+                if let dgram::Step::Done(outcome) = machine.due(now, self.resend(group)) {
                     return Some(outcome);
                 }
                 at

@@ -20,12 +20,15 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
+use std::time::Duration;
 
 use nix::sched::{CloneFlags, setns};
 use nix::sys::signal::{Signal, kill};
 use socket2::{Domain, Socket, Type};
 
-use crate::network::{ip, netns_pids};
+use crate::bins::bin;
+use crate::network::{ip, netns_pids, sysctl};
+use crate::process::{Finished, run_command_with_input};
 
 /// How many addresses the silent subnet has.
 pub const SILENT_HOSTS: usize = 1022;
@@ -186,14 +189,7 @@ impl FleetNet {
             "via",
             "10.231.91.254",
         ])?;
-        ip(&[
-            "netns",
-            "exec",
-            ns,
-            "sysctl",
-            "-qw",
-            "net.ipv4.icmp_ratemask=0",
-        ])?;
+        sysctl(ns, "net.ipv4.icmp_ratemask=0")?;
         let batch = std::env::temp_dir().join(format!("{ns}.routes"));
         let mut routes = String::new();
         for i in 0..live {
@@ -267,10 +263,31 @@ impl FleetNet {
         })
     }
 
+    /// `ruptime ARGS -w 5 --json -f -` in the namespace over `hosts`,
+    /// within `limit`: what it did, and the hosts down, with why (every
+    /// host has its row).
+    pub fn ask(&self, args: &[&str], hosts: &[String], limit: Duration) -> (Finished, Vec<String>) {
+        let mut all = args.to_vec();
+        all.extend(["-w", "5", "--json", "-f", "-"]);
+        let list: String = hosts.iter().map(|h| format!("{h}\n")).collect();
+        let out =
+            run_command_with_input(self.command(&bin("ruptime"), &all), list.as_bytes(), limit);
+        let rows: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", out.stderr));
+        let rows = rows.as_array().expect("an array of rows");
+        assert_eq!(rows.len(), hosts.len(), "{args:?}");
+        let down = rows
+            .iter()
+            .filter(|row| row["up"] != true)
+            .map(|row| format!("{} {}", row["host"], row["error"]))
+            .collect();
+        (out, down)
+    }
+
     /// Sets a sysctl of the namespace (`net.core.somaxconn=8192`).
     pub fn sysctl(&self, setting: &str) {
-        let set = ip(&["netns", "exec", &self.ns, "sysctl", "-qw", setting]);
-        assert!(set.is_ok(), "sysctl {setting}: {set:?}");
+        let set = sysctl(&self.ns, setting);
+        assert!(set.is_ok(), "{set:?}");
     }
 
     /// Drops `percent` of the packets sent in the namespace at random
@@ -285,15 +302,16 @@ impl FleetNet {
         );
         let file = std::env::temp_dir().join(format!("{}.nft", self.ns));
         fs::write(&file, rules).expect("the rules");
-        let status = Command::new("ip")
-            .args(["netns", "exec", &self.ns, "nft", "-f"])
-            .arg(&file)
-            .status();
+        let loaded = ip(&[
+            "netns",
+            "exec",
+            &self.ns,
+            "nft",
+            "-f",
+            &file.to_string_lossy(),
+        ]);
         let _ = fs::remove_file(&file);
-        assert!(
-            status.is_ok_and(|s| s.success()),
-            "nft could not load the rules"
-        );
+        assert!(loaded.is_ok(), "nft could not load the rules: {loaded:?}");
     }
 
     /// Runs `make` on a thread that has entered the namespace: the sockets

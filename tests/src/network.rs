@@ -42,7 +42,8 @@ pub fn ip(args: &[&str]) -> Result<(), String> {
     }
 }
 
-fn sysctl(ns: &str, setting: &str) -> Result<(), String> {
+/// Sets a sysctl of namespace `ns`.
+pub(crate) fn sysctl(ns: &str, setting: &str) -> Result<(), String> {
     ip(&["netns", "exec", ns, "sysctl", "-qw", setting])
 }
 

@@ -450,10 +450,10 @@ fn a_flood_of_passwords_to_check_leaves_room_for_a_scrape() {
         return;
     }
     ruptime_tests::process::raise_descriptor_limit();
-    let pki = Pki::new();
+    let dir = tempfile::tempdir().expect("a directory");
     let slow = bcrypt::hash("s3cret", 10).expect("a bcrypt hash");
     let file = web_file(
-        pki.dir.path(),
+        dir.path(),
         &format!("basic_auth_users:\n  prometheus: '{slow}'\n"),
     );
     let exporter = exporter(&["--web.config.file", file.to_str().expect("UTF-8")]);

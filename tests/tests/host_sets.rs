@@ -10,7 +10,6 @@
 //! runs (`confdir`).
 
 use std::fs;
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -19,6 +18,7 @@ use ruptime_tests::bins::bin;
 use ruptime_tests::daemon::Daemon;
 use ruptime_tests::fleetnet::FleetNet;
 use ruptime_tests::process::{Finished, run_command, ruptime};
+use ruptime_tests::prometheus::free_port;
 use ruptime_tests::skip::{can_run, have_tools};
 use tempfile::TempDir;
 
@@ -117,10 +117,6 @@ fn hosts(out: &Finished) -> Vec<String> {
         .collect()
 }
 
-fn names(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| (*s).to_owned()).collect()
-}
-
 #[test]
 fn host_sets_groups_and_exclusions_as_fleet_tools_write_them() {
     if !can_run("host sets in a namespace", &["ip"]) {
@@ -132,7 +128,7 @@ fn host_sets_groups_and_exclusions_as_fleet_tools_write_them() {
     assert_eq!(out.code(), 0, "{out:?}");
     assert_eq!(
         hosts(&out),
-        names(&[
+        [
             "node01",
             "node02",
             "node03",
@@ -140,12 +136,12 @@ fn host_sets_groups_and_exclusions_as_fleet_tools_write_them() {
             "rack1-n02",
             "rack2-n01",
             "rack2-n02"
-        ])
+        ]
     );
     assert_eq!(out.stderr, "7 hosts: 7 up, 0 down\n");
 
     let out = fleet.ask(&["node[01,03-04]", "-x", "node04"]);
-    assert_eq!(hosts(&out), names(&["node01", "node03"]), "{out:?}");
+    assert_eq!(hosts(&out), ["node01", "node03"], "{out:?}");
 
     // Fork mode forks once the thread that read the groups has ended.
     for mode in ["stream", "fork"] {
@@ -161,24 +157,20 @@ fn host_sets_groups_and_exclusions_as_fleet_tools_write_them() {
         ]);
         assert_eq!(
             hosts(&out),
-            names(&["node01", "node02", "node03", "rack1-n01", "rack2-n01"]),
+            ["node01", "node02", "node03", "rack1-n01", "rack2-n01"],
             "{mode}: {out:?}"
         );
         assert_eq!(out.stderr, "5 hosts: 5 up, 0 down\n", "{mode}");
     }
     let out = fleet.ask(&["@lab:broken", "@script:7"]);
     assert_eq!(out.code(), 1);
-    assert_eq!(
-        hosts(&out),
-        names(&["node05", "node06", "node07"]),
-        "{out:?}"
-    );
+    assert_eq!(hosts(&out), ["node05", "node06", "node07"], "{out:?}");
 
     let dir = TempDir::new().unwrap();
     let list = dir.path().join("list");
     fs::write(&list, "node[01-02]  # two of the web\n@db\n\n# done\n").unwrap();
     let out = fleet.ask(&["-f", list.to_str().unwrap(), "-x", "node02"]);
-    assert_eq!(hosts(&out), names(&["node01", "node04"]), "{out:?}");
+    assert_eq!(hosts(&out), ["node01", "node04"], "{out:?}");
 
     let out = fleet.ask(&["@nosuch"]);
     assert_eq!(
@@ -257,12 +249,7 @@ fn a_group_source_that_hangs_or_a_list_that_never_ends_is_a_usage_error() {
         .join(".local/etc/clustershell/groups.conf.d/slow.conf");
     // Ends by itself 2 s after the client has given up on it.
     fs::write(&conf, "[slow]\nmap: sleep 12; echo node01\n").unwrap();
-    let mut command = Command::new(bin("ruptime"));
-    command
-        .arg("@slow:web")
-        .env("HOME", home.path())
-        .env_remove("XDG_CONFIG_HOME");
-    let out = run_command(command, Duration::from_secs(60));
+    let out = ruptime_env(&["@slow:web"], &[("HOME", home.path())]);
     assert_eq!(
         (out.code(), out.stderr.as_str()),
         (
@@ -292,7 +279,7 @@ fn addresses_in_brackets_are_addresses_not_ranges() {
         assert!(out.stdout_text().contains(" up "), "{host}: {out:?}");
     }
     let out = ruptime(&["-w", "5", "-p", &port, "::1", "127.0.0.[1-1]"]);
-    assert_eq!(hosts(&out), names(&["::1", "127.0.0.1"]), "{out:?}");
+    assert_eq!(hosts(&out), ["::1", "127.0.0.1"], "{out:?}");
 }
 
 /// `ruptime ARGS` with this environment.
@@ -312,11 +299,7 @@ fn ruptime_env(args: &[&str], env: &[(&str, &Path)]) -> Finished {
 fn with_no_host_the_fleet_file_is_asked() {
     let daemon = Daemon::start(&["-l", "127.0.0.1"]);
     let live = format!("127.0.0.1:{}", daemon.port());
-    let dead = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .to_string();
+    let dead = format!("127.0.0.1:{}", free_port());
     let (config, home) = (TempDir::new().unwrap(), TempDir::new().unwrap());
     fs::create_dir_all(config.path().join("ruptime")).unwrap();
     fs::write(
@@ -391,11 +374,7 @@ fn the_system_fleet_file_when_the_user_has_none() {
 fn the_state_word_is_coloured_on_a_terminal_unless_no_color() {
     let daemon = Daemon::start(&["-l", "127.0.0.1"]);
     let live = format!("127.0.0.1:{}", daemon.port());
-    let dead = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .to_string();
+    let dead = format!("127.0.0.1:{}", free_port());
     let (green, red) = ("\x1b[32mup\x1b[0m", "\x1b[31mdown\x1b[0m");
     let out = ruptime(&["--color", "always", &live, &dead]);
     let text = out.stdout_text();

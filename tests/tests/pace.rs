@@ -10,32 +10,13 @@ use std::time::Duration;
 use ruptime_tests::bins::bin;
 use ruptime_tests::daemon::Daemon;
 use ruptime_tests::fleetnet::FleetNet;
-use ruptime_tests::process::{Finished, run_command_with_input, ruptime};
+use ruptime_tests::process::{Finished, ruptime};
 use ruptime_tests::skip;
-use serde_json::Value;
 
 const HOSTS: usize = 10_000;
 
 /// Generous: the bench's goals are 1 to 3 s.
 const LIMIT: Duration = Duration::from_secs(60);
-
-/// `ruptime ARGS --json -f -` in `net` over `hosts`; the hosts down, with why.
-fn ask(net: &FleetNet, args: &[&str], hosts: &[String]) -> (Finished, Vec<String>) {
-    let mut all = args.to_vec();
-    all.extend(["-w", "5", "--json", "-f", "-"]);
-    let list: String = hosts.iter().map(|h| format!("{h}\n")).collect();
-    let out = run_command_with_input(net.command(&bin("ruptime"), &all), list.as_bytes(), LIMIT);
-    let rows: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", out.stderr));
-    let rows = rows.as_array().unwrap();
-    assert_eq!(rows.len(), hosts.len(), "{args:?}");
-    let down = rows
-        .iter()
-        .filter(|row| row["up"] != true)
-        .map(|row| format!("{} {}", row["host"], row["error"]))
-        .collect();
-    (out, down)
-}
 
 /// Live hosts `range` of the namespace, on `port`.
 fn live(range: std::ops::Range<usize>, port: u16) -> Vec<String> {
@@ -70,18 +51,21 @@ fn every_host_behind_one_daemon_answers_at_the_adaptive_pace() {
     let (fork, stream, dgram) = (start("fork"), start("stream"), start("dgram"));
 
     let hosts = live(0..HOSTS, fork.port());
-    all_up("10 000 behind one forking daemon", ask(&net, &[], &hosts));
+    all_up(
+        "10 000 behind one forking daemon",
+        net.ask(&[], &hosts, LIMIT),
+    );
     let hosts = live(0..HOSTS, dgram.port());
     all_up(
         "10 000 behind one datagram daemon",
-        ask(&net, &["-m", "dgram"], &hosts),
+        net.ask(&["-m", "dgram"], &hosts, LIMIT),
     );
     // Two groups: the forking daemon's hosts and the iterative one's.
     let mut hosts = live(0..HOSTS / 2, fork.port());
     hosts.extend(live(HOSTS / 2..HOSTS, stream.port()));
     all_up(
         "a slow daemon's hosts beside a fast one's",
-        ask(&net, &[], &hosts),
+        net.ask(&[], &hosts, LIMIT),
     );
     for daemon in [fork, stream, dgram] {
         let (status, stderr) = daemon.terminate();
@@ -106,7 +90,7 @@ fn pace_is_a_ceiling_that_holds_and_with_min_pace_a_fixed_pace() {
         &["--pace", "1000"][..],
         &["--pace", "1000", "--min-pace", "1000"],
     ] {
-        let (out, down) = ask(&net, args, &hosts);
+        let (out, down) = net.ask(args, &hosts, LIMIT);
         assert!(down.is_empty(), "{args:?}: {down:?}");
         assert!(
             out.elapsed >= Duration::from_millis(1_900),

@@ -105,11 +105,11 @@ fn the_datagram_daemon_asks_for_a_larger_receive_buffer_and_logs_the_grant() {
     let net = FleetNet::new(1);
     // Debian's default, below the 4 MiB asked (the machine's own setting,
     // which no namespace has of its own, comes back at the end).
-    let _rmem_max = Setting::set(RMEM_MAX, "212992");
+    let capped = 212_992;
+    let _rmem_max = Setting::set(RMEM_MAX, &capped.to_string());
     // As root: past net.core.rmem_max. Without CAP_NET_ADMIN (as under the
     // shipped units): up to it.
     let asked: u64 = 4 << 20;
-    let capped = 212_992;
     let without_admin = {
         let mut command = net.command(std::path::Path::new("setpriv"), &[]);
         command

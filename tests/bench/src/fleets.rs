@@ -102,7 +102,7 @@ impl Bench {
         let mut args: Vec<String> = ["-f", "peak-rss-kib %M", &ruptime, "-m", fleet.mode]
             .map(String::from)
             .into();
-        args.extend(["-w", "5", "--json", "-f", "-"].map(String::from));
+        args.extend(["-w", &TIMEOUT.to_string(), "--json", "-f", "-"].map(String::from));
         match pace {
             None => {}
             Some(Some(n)) => {
